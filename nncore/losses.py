@@ -1,0 +1,171 @@
+"""Loss functions, always the **mean over the batch**, with their gradients.
+
+Every loss takes ``(y_true, y_pred)`` in that order, both of shape ``(n_samples, n_outputs)``;
+the gradient is ``dL/dy_pred`` and already carries the ``1/n``, so optimizers never divide
+by the batch size. The two fused losses take *logits* (the output layer's pre-activation)
+and return the famously simple gradients ``(sigmoid(z) - y)/n`` and ``(softmax(z) - y)/n``;
+their log terms are computed stably (softplus, log-sum-exp), as PyTorch's
+``BCEWithLogitsLoss`` and ``CrossEntropyLoss`` do. Class targets arrive one-hot (or as
+probability rows) — see ``encode_targets`` in ``nncore.network``.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import ClassVar
+
+import numpy as np
+
+from nncore._types import Array
+from nncore.activations import Sigmoid, Softmax
+
+
+class Loss(ABC):
+    """Mean loss over a batch and its gradient with respect to the network's output."""
+
+    name: ClassVar[str]
+    formula: ClassVar[str]
+    advice: ClassVar[str]
+    fused_activation: ClassVar[str | None] = None
+    """Output activation computed inside the loss (the network then outputs logits)."""
+
+    def value(self, y_true: Array, y_pred: Array) -> float:
+        """Mean loss over the batch."""
+        return self.value_and_gradient(y_true, y_pred, need_gradient=False)[0]
+
+    def gradient(self, y_true: Array, y_pred: Array) -> Array:
+        """``dL/dy_pred``, shape ``(n_samples, n_outputs)``, including the ``1/n``."""
+        return self.value_and_gradient(y_true, y_pred)[1]
+
+    @abstractmethod
+    def value_and_gradient(self, y_true: Array, y_pred: Array, *,
+                           need_gradient: bool = True) -> tuple[float, Array | None]:
+        """Both at once, sharing the work (the training loop's path)."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+class MeanSquaredError(Loss):
+    """``L = mean((y_pred - y)^2)`` over all elements; ``dL/dy_pred = 2 (y_pred - y) / N``."""
+
+    name = "mse"
+    formula = "L = (1/N) Σ (ŷ − y)²"
+    advice = "The standard regression loss. Large errors weigh quadratically."
+
+    def value_and_gradient(self, y_true, y_pred, *, need_gradient=True):
+        diff = np.subtract(y_pred, y_true)
+        value = float(np.vdot(diff, diff)) / diff.size
+        if not need_gradient:
+            return value, None
+        diff *= 2.0 / diff.size
+        return value, diff
+
+
+class MeanAbsoluteError(Loss):
+    """``L = mean|y_pred - y|``; ``dL/dy_pred = sign(y_pred - y) / N``."""
+
+    name = "mae"
+    formula = "L = (1/N) Σ |ŷ − y|"
+    advice = "Regression loss robust to outliers; its gradient has constant size."
+
+    def value_and_gradient(self, y_true, y_pred, *, need_gradient=True):
+        diff = np.subtract(y_pred, y_true)
+        value = float(np.abs(diff).sum()) / diff.size
+        if not need_gradient:
+            return value, None
+        return value, np.sign(diff) * (1.0 / diff.size)
+
+
+class Huber(Loss):
+    """Huber loss (PyTorch ``HuberLoss``): quadratic within ``delta``, linear beyond.
+
+    ``l(d) = d^2 / 2`` if ``|d| <= delta`` else ``delta (|d| - delta/2)``; mean over all
+    elements; ``dl/dd = clip(d, -delta, delta)``.
+    """
+
+    name = "huber"
+    formula = "L = (1/N) Σ ½d² if |d| ≤ δ else δ(|d| − ½δ),  d = ŷ − y"
+    advice = "Regression loss: MSE for small errors, MAE for outliers."
+
+    def __init__(self, delta: float = 1.0) -> None:
+        self.delta = float(delta)
+
+    def value_and_gradient(self, y_true, y_pred, *, need_gradient=True):
+        diff = np.subtract(y_pred, y_true)
+        clipped = np.clip(diff, -self.delta, self.delta)
+        # d^2/2 inside, delta*(|d| - delta/2) outside == clipped * (d - clipped/2)
+        value = float(np.vdot(clipped, diff - 0.5 * clipped)) / diff.size
+        if not need_gradient:
+            return value, None
+        clipped *= 1.0 / diff.size
+        return value, clipped
+
+    def __repr__(self) -> str:
+        return f"Huber(delta={self.delta})"
+
+
+class BCEWithLogits(Loss):
+    """Binary cross-entropy on a sigmoid output, computed from logits ``z``.
+
+    ``L = mean(max(z, 0) - z y + log(1 + exp(-|z|)))`` (= ``-y log p - (1-y) log(1-p)``
+    with ``p = sigmoid(z)``, without ever forming ``log 0``); ``dL/dz = (p - y) / N``.
+    """
+
+    name = "bce"
+    formula = "L = −(1/N) Σ y ln p + (1 − y) ln(1 − p),  p = σ(z);  ∂L/∂z = (p − y)/N"
+    advice = "Binary classification with a sigmoid output (one unit per yes/no question)."
+    fused_activation = "sigmoid"
+
+    def value_and_gradient(self, y_true, y_pred, *, need_gradient=True):
+        z = y_pred
+        loss = np.logaddexp(0, -np.abs(z))
+        loss += np.maximum(z, 0)
+        value = (float(loss.sum()) - float(np.vdot(z, y_true))) / z.size
+        if not need_gradient:
+            return value, None
+        grad = Sigmoid().forward(z)
+        grad -= y_true
+        grad *= 1.0 / z.size
+        return value, grad
+
+
+class SoftmaxCrossEntropy(Loss):
+    """Categorical cross-entropy on a softmax output, computed from logits ``z``.
+
+    ``L = mean_i(logsumexp(z_i) - sum_k y_ik z_ik)`` for rows ``y_i`` that sum to 1
+    (= ``-sum_k y_k log p_k``), shifted by the row maximum so ``exp`` never overflows;
+    ``dL/dz = (softmax(z) - y) / n``.
+    """
+
+    name = "cross_entropy"
+    formula = "L = −(1/n) Σᵢ Σₖ yᵢₖ ln pᵢₖ,  p = softmax(z);  ∂L/∂z = (p − y)/n"
+    advice = "Multi-class classification with a softmax output: the standard choice."
+    fused_activation = "softmax"
+
+    def value_and_gradient(self, y_true, y_pred, *, need_gradient=True):
+        n = y_pred.shape[0]
+        shifted = np.subtract(y_pred, y_pred.max(axis=1, keepdims=True))
+        exp = np.exp(shifted)
+        total = exp.sum(axis=1, keepdims=True)
+        value = (float(np.log(total).sum()) - float(np.vdot(y_true, shifted))) / n
+        if not need_gradient:
+            return value, None
+        exp /= total
+        exp -= y_true
+        exp *= 1.0 / n
+        return value, exp
+
+
+LOSSES: dict[str, type[Loss]] = {
+    cls.name: cls for cls in (MeanSquaredError, MeanAbsoluteError, Huber, BCEWithLogits,
+                              SoftmaxCrossEntropy)
+}
+FUSED_OUTPUTS = {"sigmoid": Sigmoid, "softmax": Softmax}
+
+
+def get_loss(name: str, *, huber_delta: float = 1.0) -> Loss:
+    """A new loss object by registered name; ``ValueError`` lists the choices."""
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; choose one of {sorted(LOSSES)}")
+    return Huber(huber_delta) if name == "huber" else LOSSES[name]()
