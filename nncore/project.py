@@ -85,7 +85,7 @@ def to_document(project: Project) -> dict[str, Any]:
     }
 
 
-def _arrays(project: Project) -> dict[str, np.ndarray]:
+def project_arrays(project: Project) -> dict[str, np.ndarray]:
     arrays: dict[str, np.ndarray] = {}
     for name, value in (project.weights or {}).items():
         arrays[f"weights/{name}"] = np.asarray(value)
@@ -103,7 +103,7 @@ def save_project(project: Project, path: str | os.PathLike) -> Path:
     path = Path(path)
     document = json.dumps(to_document(project), indent=2, allow_nan=False).encode("utf-8")
     buffer = io.BytesIO()
-    np.savez(buffer, **_arrays(project))
+    np.savez(buffer, **project_arrays(project))
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     try:
         with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -34,6 +35,9 @@ from nncore.spec import (
     resolve_output,
 )
 from nncore.training import Trainer, TrainingData
+
+if TYPE_CHECKING:
+    from nncore.project import Project
 
 
 def build_optimizer(spec: OptimizerSpec, params: list[Parameter],
@@ -231,3 +235,38 @@ class Session:
     def predict_raw(self, x_raw: Array) -> Array:
         """Predictions for inputs in the data set's original coordinates."""
         return self.network.predict(self.splits.preprocessing.transform(x_raw))
+
+
+# --------------------------------------------------------------------------- projects
+
+
+def session_to_project(session: Session, **extras) -> Project:
+    """A ``Project`` holding the session's specs, weights, optimizer state and history.
+
+    ``extras`` are passed to ``Project`` (``view``, ``lesson``, ``title``).
+    """
+    from nncore.project import Project
+
+    data_spec = session.data_spec if session.data_spec is not None else DataSpec()
+    optimizer_state = session.optimizer.state_dict()
+    return Project(
+        session.network_spec, session.training_spec, data_spec,
+        weights=session.network.get_weights(),
+        optimizer_state=optimizer_state["state"] or None,
+        optimizer_step=session.optimizer.step_count,
+        history=session.trainer.history,
+        preprocessing=session.splits.preprocessing.to_dict(), **extras)
+
+
+def session_from_project(project: Project, *, splits: Splits | None = None) -> Session:
+    """A session for ``project``, continuing from its weights, optimizer state and history."""
+    session = Session(project.network, project.training, project.data, splits=splits)
+    if project.weights:
+        session.load_weights(project.weights)
+        if project.optimizer_state:
+            session.optimizer.load_state_dict({
+                "name": session.optimizer.name, "step": project.optimizer_step,
+                "state": project.optimizer_state})
+        if project.history is not None and len(project.history):
+            session.trainer.restore_progress(project.history)
+    return session

@@ -338,6 +338,14 @@ class Trainer:
         self.stop_reason, self.message, self._stop_requested = None, "", False
         self._bad_epochs = 0
 
+    def restore_progress(self, history: History) -> None:
+        """Continue counting from a saved run's history (weights are loaded separately)."""
+        self.history = History(history.metric_name, list(history.records))
+        if history.last is not None:
+            self.epoch, self.step = history.last.epoch, history.last.step
+        if self.epoch >= self.epochs:
+            self._finish(StopReason.COMPLETED, f"finished {self.epoch} epochs")
+
     # -- evaluation ---------------------------------------------------------------------
 
     def evaluate(self, x: Array, t: Array, labels: np.ndarray | None) -> tuple[float, float]:

@@ -1,0 +1,352 @@
+"""The main window: data → network → output, left to right, analysis tabs below.
+
+It composes the panels, menus and toolbar and owns nothing but the document and the
+long-lived services (data source, training controller, visualiser); every panel reads the
+document and subscribes to the services itself.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QSettings, Qt, Slot
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.actions import create_actions
+from app.data_source import DataSource
+from app.document import ProjectDocument
+from app.file_actions import FileActions
+from app.message_bar import MessageBar
+from app.run_status import RunStatus
+from app.training.controller import STARTING, TrainingController
+from app.training.visualiser import Visualiser
+from nncore import __version__
+from nncore.runner import RunState, Update
+
+APP_TITLE = "Backprop Lab"
+
+
+class MainWindow(QMainWindow):
+    """Backprop Lab's window for one open project."""
+
+    def __init__(self, document: ProjectDocument | None = None, *,
+                 engine_mode: str = "process", settings: QSettings | None = None) -> None:
+        super().__init__()
+        self.document = document or ProjectDocument(parent=self)
+        self.settings = settings or QSettings()
+        self.data_source = DataSource(self)
+        self.controller = TrainingController(self.document, mode=engine_mode, parent=self)
+        self.visualiser = Visualiser(self.document, self.data_source, self.controller,
+                                     parent=self)
+        self.actions = create_actions(self, self.document)
+        self.files = FileActions(self, self.document, self.controller, self.settings)
+        self._closing = False
+        self._build_panels()
+        self._build_toolbar()
+        self._build_menus()
+        self._connect()
+        self.statusBar().showMessage("Ready")
+        self.resize(1366, 768)
+        self._on_project_replaced()
+
+    # -- layout ------------------------------------------------------------------------------
+
+    def _build_panels(self) -> None:
+        from app.designer import DesignerPanel
+        from app.panels import DataPanel, TrainingPanel
+        from app.plots import AnalysisTabs, OutputPanel
+
+        doc, data, ctl, vis = self.document, self.data_source, self.controller, self.visualiser
+        self.data_panel = DataPanel(doc, data)
+        self.training_panel = TrainingPanel(doc, ctl, data_source=data)
+        self.designer = DesignerPanel(doc, data, ctl, vis)
+        self.output_panel = OutputPanel(doc, data, ctl, vis)
+        self.tabs = AnalysisTabs(doc, data, ctl)
+        self.message_bar = MessageBar()
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addWidget(self.data_panel)
+        left_layout.addWidget(self.training_panel)
+        left_layout.addStretch(1)
+        left_scroll = QScrollArea()
+        left_scroll.setWidget(left)
+        left_scroll.setWidgetResizable(True)
+        left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        left_scroll.setMinimumWidth(270)
+
+        self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
+        for widget in (left_scroll, self.designer, self.output_panel):
+            self.top_splitter.addWidget(widget)
+        self.top_splitter.setStretchFactor(1, 3)
+        self.top_splitter.setStretchFactor(2, 2)
+        self.top_splitter.setSizes([290, 620, 456])
+
+        self.main_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.main_splitter.addWidget(self.top_splitter)
+        self.main_splitter.addWidget(self.tabs)
+        self.main_splitter.setStretchFactor(0, 3)
+        self.main_splitter.setStretchFactor(1, 1)
+        self.main_splitter.setSizes([520, 200])
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(4, 2, 4, 2)
+        layout.setSpacing(2)
+        layout.addWidget(self.message_bar)
+        layout.addWidget(self.main_splitter, 1)
+        self.setCentralWidget(central)
+
+    def _build_toolbar(self) -> None:
+        a = self.actions
+        bar = QToolBar("Main")
+        bar.setObjectName("main-toolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for action in (a.new, a.open, a.save):
+            bar.addAction(action)
+        bar.addSeparator()
+        self.lessons_button_host = bar
+        for action in (a.train, a.step_batch, a.step_epoch, a.stop, a.reset):
+            bar.addAction(action)
+        bar.addSeparator()
+        self.run_status = RunStatus()
+        bar.addWidget(self.run_status)
+        self.addToolBar(bar)
+        self.toolbar = bar
+
+    def _build_menus(self) -> None:
+        a = self.actions
+        menu = self.menuBar()
+        file_menu = menu.addMenu("&File")
+        for action in (a.new, a.open):
+            file_menu.addAction(action)
+        self.recent_menu = file_menu.addMenu("Open &Recent")
+        file_menu.addSeparator()
+        for action in (a.save, a.save_as):
+            file_menu.addAction(action)
+        file_menu.addSeparator()
+        file_menu.addAction(a.export_history)
+        file_menu.addAction(a.export_screenshot)
+        file_menu.addSeparator()
+        file_menu.addAction(a.quit)
+        edit = menu.addMenu("&Edit")
+        edit.addAction(a.undo)
+        edit.addAction(a.redo)
+        training = menu.addMenu("&Training")
+        for action in (a.train, a.step_batch, a.step_epoch, a.stop, a.reset):
+            training.addAction(action)
+        training.addSeparator()
+        training.addAction(a.check_gradients)
+        self.lessons_menu = menu.addMenu("&Lessons")
+        help_menu = menu.addMenu("&Help")
+        help_menu.addAction(a.about)
+        self._fill_recent_menu(self.files.recent_files())
+
+    def _connect(self) -> None:
+        a, ctl, doc = self.actions, self.controller, self.document
+        a.new.triggered.connect(self.files.new)
+        a.open.triggered.connect(lambda: self.files.open())
+        a.save.triggered.connect(self.files.save)
+        a.save_as.triggered.connect(self.files.save_as)
+        a.export_history.triggered.connect(self._export_history)
+        a.export_screenshot.triggered.connect(self._export_screenshot)
+        a.quit.triggered.connect(self.close)
+        a.about.triggered.connect(self._show_about)
+        a.train.triggered.connect(ctl.toggle)
+        a.step_batch.triggered.connect(ctl.step_batch)
+        a.step_epoch.triggered.connect(ctl.step_epoch)
+        a.stop.triggered.connect(ctl.stop)
+        a.reset.triggered.connect(self._reset)
+        a.check_gradients.triggered.connect(self._check_gradients)
+        self.files.recent_changed.connect(self._fill_recent_menu)
+        self.files.message.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        ctl.state_changed.connect(self._on_controller_state_changed)
+        ctl.update_received.connect(self._on_controller_update)
+        ctl.history_reset.connect(self.run_status.clear)
+        ctl.error_occurred.connect(self._on_controller_error)
+        ctl.refused.connect(lambda text: self.message_bar.show_message(text, "warning",
+                                                                       (("Reset", self._reset),)))
+        ctl.needs_reset.connect(self._on_controller_needs_reset)
+        ctl.stale_changed.connect(self._on_controller_stale_changed)
+        ctl.engine_lost.connect(lambda text: self.message_bar.show_message(text, "problem"))
+        doc.dirty_changed.connect(self._update_title)
+        doc.path_changed.connect(lambda _p: self._update_title())
+        doc.project_replaced.connect(self._on_project_replaced)
+        doc.data_changed.connect(self._on_data_changed)
+        doc.network_changed.connect(lambda _s: self._show_problems())
+        doc.training_changed.connect(lambda _s: self._show_problems())
+        self.data_source.failed.connect(
+            lambda text: self.message_bar.show_message(f"The data could not be loaded: {text}",
+                                                       "problem"))
+        self.data_source.splits_changed.connect(lambda _s: self._on_splits_changed())
+        self.tabs.gradients_wanted.connect(self._on_gradients_wanted)
+        # Space must reach the Train action even when a button has the focus.
+        self._space = QShortcut(QKeySequence("Space"), self)
+        self._space.activated.connect(a.train.trigger)
+        a.train.setShortcut(QKeySequence())
+
+    # -- reactions -------------------------------------------------------------------------
+
+    @Slot()
+    def _on_project_replaced(self) -> None:
+        self.message_bar.hide()
+        self.data_source.load(self.document.data)
+        self._update_title()
+        self._show_problems()
+
+    @Slot(object)
+    def _on_data_changed(self, spec) -> None:
+        self.data_source.load(spec)
+
+    def _on_splits_changed(self) -> None:
+        weights = self.document.project.weights
+        if weights:
+            self.visualiser.show_weights(weights)
+        self._show_problems()
+
+    def _show_problems(self) -> None:
+        problems = self.document.problems()
+        self.actions.train.setEnabled(not problems)
+        self.actions.step_batch.setEnabled(not problems)
+        self.actions.step_epoch.setEnabled(not problems)
+        if problems:
+            first = problems[0]
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            self.statusBar().showMessage(f"Cannot train yet: {first.message}"
+                                         f"{' — ' + first.fix if first.fix else ''}{more}")
+        else:
+            self.statusBar().clearMessage()
+
+    @Slot(str)
+    def _on_controller_state_changed(self, state: str) -> None:
+        running = state in (RunState.RUNNING.value, STARTING)
+        a = self.actions
+        a.train.setText("Pause" if running else "Train")
+        a.train.setIcon(self.style().standardIcon(
+            self.style().StandardPixmap.SP_MediaPause if running else
+            self.style().StandardPixmap.SP_MediaPlay))
+        a.train.setToolTip("Pause training (Space)" if running else
+                           "Start or resume training (Space)")
+
+    @Slot(object)
+    def _on_controller_update(self, update: Update) -> None:
+        self.run_status.show_update(update)
+        snap = update.snapshot
+        if snap.stop_reason is not None and update.state is RunState.FINISHED:
+            kind = "problem" if snap.stop_reason.value == "non-finite-loss" else "info"
+            if kind == "problem":
+                self.message_bar.show_message(snap.message, kind, (("Reset", self._reset),))
+            else:
+                self.statusBar().showMessage(_final_summary(update), 15000)
+
+    @Slot(str)
+    def _on_controller_error(self, text: str) -> None:
+        first_line = text.strip().splitlines()[0] if text.strip() else "unknown error"
+        self.message_bar.show_message(f"Training could not run: {first_line}", "problem")
+
+    @Slot(list)
+    def _on_controller_needs_reset(self, reasons: list) -> None:
+        names = ", ".join(sorted({r.split(".")[-1] for r in reasons})) or "the design"
+        self.message_bar.show_message(
+            f"You changed {names}: the current network cannot continue with that. "
+            "Reset to train the new design (the current weights will be discarded), or undo "
+            "the change to keep training.", "warning",
+            (("Reset and apply", self._reset), ("Undo change", self.document.undo_stack.undo)))
+
+    @Slot(bool)
+    def _on_controller_stale_changed(self, stale: bool) -> None:
+        if not stale and self.message_bar.kind == "warning":
+            self.message_bar.hide()
+
+    @Slot(bool)
+    def _on_gradients_wanted(self, wanted: bool) -> None:
+        self.controller.set_detail(gradients=wanted)
+
+    def _reset(self) -> None:
+        self.message_bar.hide()
+        self.run_status.clear()
+        self.controller.reset()
+
+    def _check_gradients(self) -> None:
+        self.controller.check_gradients()
+        self.statusBar().showMessage("Checking gradients…", 3000)
+
+    def _update_title(self, *_args) -> None:
+        self.setWindowTitle(f"{self.document.display_name}[*] — {APP_TITLE}")
+        self.setWindowModified(self.document.is_dirty)
+
+    def _fill_recent_menu(self, files: list) -> None:
+        self.recent_menu.clear()
+        for path in files:
+            action = self.recent_menu.addAction(Path(path).name)
+            action.setToolTip(path)
+            action.triggered.connect(lambda _=False, p=path: self.files.open(p))
+        self.recent_menu.setEnabled(bool(files))
+
+    def _export_history(self) -> None:
+        from app.plots.export import export_history_csv
+
+        path, _ = QFileDialog.getSaveFileName(self, "Export history", "history.csv",
+                                              "CSV files (*.csv)")
+        if path:
+            metric = self.controller.last_update.snapshot.metric_name \
+                if self.controller.last_update else "accuracy"
+            export_history_csv(self.controller.history, path, metric)
+            self.statusBar().showMessage(f"Wrote {path}", 5000)
+
+    def _export_screenshot(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Export window", "backprop-lab.png",
+                                              "PNG images (*.png)")
+        if path:
+            self.grab().save(path)
+            self.statusBar().showMessage(f"Wrote {path}", 5000)
+
+    def _show_about(self) -> None:
+        QMessageBox.about(self, f"About {APP_TITLE}",
+                          f"<b>{APP_TITLE}</b> {__version__}<br>Learn how neural networks "
+                          "train: design, train and diagnose networks live.<br>Pure-NumPy "
+                          "engine; PySide6 and pyqtgraph interface.")
+
+    # -- closing ---------------------------------------------------------------------------
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self._closing:
+            event.accept()
+            return
+        if not self.files.maybe_save():
+            event.ignore()
+            return
+        self._closing = True
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Stop the engine and helper threads (within about a second)."""
+        self.controller.shutdown(1000)
+        self.visualiser.shutdown(500)
+        self.data_source.wait(500)
+
+
+def _final_summary(update: Update) -> str:
+    snap = update.snapshot
+    record = snap.last_epoch
+    if record is None:
+        return snap.message
+    metric = "R²" if snap.metric_name == "r2" else "accuracy"
+    value = (f"{record.train_metric:.4f}" if snap.metric_name == "r2"
+             else f"{record.train_metric:.1%}")
+    return (f"{snap.message}: loss {record.train_loss:.4g}, {metric} {value} "
+            f"after {record.epoch} epochs")
+

@@ -1,0 +1,80 @@
+"""The toolbar's run read-out: epoch, samples per second, progress and time left."""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
+
+from app.theme import big_number_font
+from nncore.runner import Update
+
+
+def format_duration(seconds: float) -> str:
+    """``2:05``, ``1:02:05`` or ``—`` for an unknown duration."""
+    if not math.isfinite(seconds) or seconds < 0:
+        return "—"
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def time_left(update: Update) -> float:
+    """Seconds until the planned epochs are done, from the current throughput."""
+    snap = update.snapshot
+    remaining = snap.epochs_total * snap.steps_per_epoch - snap.step
+    if remaining <= 0:
+        return 0.0
+    if snap.elapsed <= 0 or snap.step <= 0:
+        return math.nan
+    return remaining * snap.elapsed / snap.step
+
+
+class RunStatus(QWidget):
+    """``epoch 123 · 4,210 samples/s · ▓▓▓░░ 2:10 left`` with fixed-width digits."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.epoch_label = QLabel("epoch 0")
+        self.epoch_label.setFont(big_number_font(11))
+        self.epoch_label.setToolTip("Completed epochs (passes over the training data) / "
+                                    "planned epochs")
+        self.rate_label = QLabel("")
+        self.rate_label.setFont(big_number_font(9))
+        self.rate_label.setToolTip("Training speed, measured over the last second")
+        self.progress = QProgressBar()
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(False)
+        self.progress.setFixedWidth(110)
+        self.progress.setToolTip("Progress through the planned epochs")
+        self.left_label = QLabel("")
+        self.left_label.setFont(big_number_font(9))
+        self.left_label.setToolTip("Estimated time until the planned epochs are done")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 0, 8, 0)
+        layout.setSpacing(10)
+        for widget in (self.epoch_label, self.rate_label, self.progress, self.left_label):
+            layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
+
+    @Slot(object)
+    def show_update(self, update: Update) -> None:
+        """Refresh from a training update."""
+        snap = update.snapshot
+        fraction = snap.step_in_epoch / snap.steps_per_epoch if snap.steps_per_epoch else 0.0
+        self.epoch_label.setText(f"epoch {snap.epoch:>5,}/{snap.epochs_total:,}"
+                                 if fraction == 0 else
+                                 f"epoch {snap.epoch + fraction:>7,.1f}/{snap.epochs_total:,}")
+        running = update.state.value == "running"
+        self.rate_label.setText(f"{snap.samples_per_s:>9,.0f} samples/s" if running else "")
+        self.progress.setValue(round(1000 * snap.progress))
+        left = time_left(update) if running else math.nan
+        self.left_label.setText(f"{format_duration(left)} left" if math.isfinite(left) else "")
+
+    def clear(self) -> None:
+        """Back to the state of a run that has not started."""
+        self.epoch_label.setText("epoch 0")
+        self.rate_label.setText("")
+        self.progress.setValue(0)
+        self.left_label.setText("")
