@@ -8,6 +8,7 @@ sigmoid) is computed inside the loss, where the gradient simplifies to ``p - y``
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -155,14 +156,16 @@ class Network:
         if missing:
             raise ValueError(f"weights for {missing[0]!r} are missing "
                              f"({len(missing)} parameters in all)")
-        for name, p in expected.items():
-            value = np.asarray(weights[name])
+        values = {name: np.asarray(weights[name]) for name in expected}
+        for name, p in expected.items():  # check everything first: a bad file changes nothing
+            value = values[name]
             if value.shape != p.value.shape:
                 raise ValueError(f"weights {name!r} have shape {value.shape}, the network "
                                  f"needs {p.value.shape}")
             if not np.all(np.isfinite(value)):
                 raise ValueError(f"weights {name!r} contain NaN or infinite values")
-            p.value[...] = value
+        for name, p in expected.items():
+            p.value[...] = values[name]
 
     def __repr__(self) -> str:
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
@@ -229,7 +232,8 @@ def encode_targets(y: Array | IntArray, task: str, n_outputs: int, dtype: type) 
     """
     y = np.asarray(y)
     if task == "regression":
-        y2 = y.reshape(len(y), -1).astype(dtype, copy=False)
+        # Explicit width, not -1: numpy cannot infer -1 for an empty split (0 rows).
+        y2 = y.reshape(len(y), math.prod(y.shape[1:])).astype(dtype, copy=False)
         if y2.shape[1] != n_outputs:
             raise ValueError(f"the data has {y2.shape[1]} target column(s) but the network "
                              f"has {n_outputs} output(s)")

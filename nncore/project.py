@@ -22,6 +22,7 @@ import json
 import os
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -180,11 +181,14 @@ def load_project(path: str | os.PathLike) -> Project:
                 raw = f.read(MAX_JSON_BYTES + 1)
             if len(raw) > MAX_JSON_BYTES:
                 raise ProjectFileError(f"{path.name}: too large for a JSON project")
+            if raw.startswith(b"PK\x03\x04"):  # a ZIP without its directory: cut short
+                raise ProjectFileError(f"{path.name}: the project archive is damaged or "
+                                       "truncated (an incomplete ZIP file)")
             document, arrays = _parse_document(raw, path), {}
     except ProjectFileError:
         raise
-    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError,
-            NotImplementedError, RuntimeError) as err:
+    except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
+            NotImplementedError, RuntimeError) as err:  # zlib.error: corrupt compressed data
         raise ProjectFileError(f"{path.name}: cannot read the file ({err})") from None
     return project_from_document(document, arrays, source=path.name)
 
