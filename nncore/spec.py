@@ -424,9 +424,16 @@ def _validate_optimizer(opt: OptimizerSpec) -> list[Problem]:
     if opt.clip_norm is not None and not (_finite(opt.clip_norm) and opt.clip_norm > 0):
         problems.append(Problem(f"{p}.clip_norm", f"must be > 0, got {opt.clip_norm!r}",
                                 "leave it empty for no clipping, or use e.g. 1.0"))
-    if opt.nesterov and opt.name in ("sgd",) and not (opt.momentum or 0) > 0:
+    sgd_family = ("sgd", "momentum", "nesterov")
+    if opt.nesterov and opt.name not in sgd_family:
+        problems.append(Problem(f"{p}.nesterov", f"Nesterov momentum is part of SGD, not "
+                                f"{opt.name}", "switch it off, or choose 'nesterov'"))
+    uses_nesterov = opt.name == "nesterov" or (opt.nesterov and opt.name in sgd_family)
+    momentum = opt.momentum if opt.momentum is not None else \
+        (0.0 if opt.name == "sgd" else 0.9)
+    if uses_nesterov and not momentum > 0:
         problems.append(Problem(f"{p}.nesterov", "Nesterov needs a momentum > 0",
-                                "set momentum to 0.9 or choose 'nesterov'"))
+                                "set momentum to 0.9"))
     return problems
 
 

@@ -223,7 +223,12 @@ class Trainer:
 
     def set_batch_size(self, batch_size: int | None) -> None:
         """Full batch (None), stochastic (1) or mini-batches; takes effect next epoch."""
-        n = self._x.shape[0]
+        self._next_batch_size = batch_size
+        if self.batch_index == 0:  # between epochs; mid-epoch it would skip or repeat samples
+            self._apply_batch_size()
+
+    def _apply_batch_size(self) -> None:
+        n, batch_size = self._x.shape[0], self._next_batch_size
         self.batch_size = n if batch_size is None else max(1, min(int(batch_size), n))
         self.steps_per_epoch = math.ceil(n / self.batch_size)
 
@@ -245,6 +250,7 @@ class Trainer:
     # -- the loop -----------------------------------------------------------------------
 
     def _begin_epoch(self) -> None:
+        self._apply_batch_size()
         if self.shuffle and self.batch_size < self._x.shape[0]:
             order = self.rng.permutation(self._x.shape[0])
             self._x_epoch = np.take(self._x, order, axis=0)
@@ -263,7 +269,10 @@ class Trainer:
             return False
         started = time.perf_counter()
         try:
-            return self._train_batch()
+            # Overflow while diverging is expected and handled by the NaN guard below, not
+            # reported as RuntimeWarnings (which the test configuration turns into errors).
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+                return self._train_batch()
         finally:
             self._busy += time.perf_counter() - started
 
