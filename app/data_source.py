@@ -53,8 +53,9 @@ class DataSource(QObject):
         self._signals = _Signals(self)
         self._signals.done.connect(self._on_done)
         self._requested = 0
-        self._completed = 0
+        self._in_flight = 0
         self._spec: DataSpec | None = None
+        self._loaded_spec: DataSpec | None = None
         self._splits: Splits | None = None
         self._error = ""
 
@@ -65,8 +66,13 @@ class DataSource(QObject):
 
     @property
     def spec(self) -> DataSpec | None:
-        """The spec whose data ``splits`` holds (or is loading)."""
+        """The spec most recently asked for (its data may still be loading)."""
         return self._spec
+
+    @property
+    def loaded_spec(self) -> DataSpec | None:
+        """The spec ``splits`` was prepared from (None while nothing is loaded)."""
+        return self._loaded_spec
 
     @property
     def error(self) -> str:
@@ -75,26 +81,38 @@ class DataSource(QObject):
 
     @property
     def is_loading(self) -> bool:
-        return self._pool.activeThreadCount() > 0 or self._requested > self._completed
+        """True while a requested load has not reported back."""
+        return self._in_flight > 0
 
-    def load(self, spec: DataSpec) -> None:
-        """Start preparing ``spec`` (no-op if it is the spec already loaded)."""
-        if spec == self._spec and (self._splits is not None or self.is_loading):
+    def load(self, spec: DataSpec, *, force: bool = False) -> None:
+        """Start preparing ``spec`` in the background.
+
+        Does nothing if ``spec`` is already loaded or loading, unless ``force`` (a file
+        that changed on disk, or a retry after a failure).
+        """
+        if not force and spec == self._spec and (
+                self.is_loading or (spec == self._loaded_spec and self._splits is not None)):
             return
         self._spec = spec
         self._requested += 1
+        self._in_flight += 1
         self.loading_changed.emit(True)
         self._pool.start(_LoadTask(self._requested, spec, self._signals))
+
+    def adopt(self, spec: DataSpec, splits: Splits) -> None:
+        """Use data prepared elsewhere for ``spec`` (e.g. a file already test-loaded)."""
+        self._requested += 1
+        self._spec, self._loaded_spec, self._splits, self._error = spec, spec, splits, ""
+        self.splits_changed.emit(splits)
 
     def load_now(self, spec: DataSpec) -> Splits:
         """Prepare ``spec`` on the calling thread (tests, smoke runs); raises on failure."""
         from nncore.data import load_dataset, prepare
 
         self._requested += 1
-        self._completed = self._requested
         self._spec = spec
         self._splits = prepare(load_dataset(spec), spec)
-        self._error = ""
+        self._loaded_spec, self._error = spec, ""
         self.splits_changed.emit(self._splits)
         return self._splits
 
@@ -104,13 +122,13 @@ class DataSource(QObject):
 
     @Slot(int, object, str)
     def _on_done(self, number: int, splits: Splits | None, error: str) -> None:
-        self._completed = max(self._completed, number)
+        self._in_flight = max(0, self._in_flight - 1)
         if number != self._requested:
             return  # superseded by a newer request
         self.loading_changed.emit(False)
         if splits is None:
-            self._splits, self._error = None, error
+            self._error = error
             self.failed.emit(error)
         else:
-            self._splits, self._error = splits, ""
+            self._splits, self._loaded_spec, self._error = splits, self._spec, ""
             self.splits_changed.emit(splits)

@@ -13,7 +13,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from nncore.project import Project, load_project, save_project
@@ -86,7 +86,7 @@ class ProjectDocument(QObject):
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = QUndoStack(self)
-        self.undo_stack.cleanChanged.connect(lambda _clean: self._emit_dirty())
+        self.undo_stack.cleanChanged.connect(self._on_undo_stack_clean_changed)
         self._project = project or default_project()
         self._path: Path | None = None
         self._trained_since_save = False
@@ -196,14 +196,18 @@ class ProjectDocument(QObject):
 
     # -- files ----------------------------------------------------------------------------
 
-    def replace_project(self, project: Project, path: Path | None = None) -> None:
-        """Show a different project (New, Open, a lesson); clears undo history."""
+    def replace_project(self, project: Project, path: Path | None = None, *,
+                        modified: bool = False) -> None:
+        """Show a different project (New, Open, a lesson); clears undo history.
+
+        ``modified=True`` (a recovered autosave) marks it as having unsaved changes.
+        """
         self._project = project
         self._path = Path(path) if path else None
         self._selected = None
         self.undo_stack.clear()
         self.undo_stack.setClean()
-        self._trained_since_save = False
+        self._trained_since_save = modified
         self.project_replaced.emit()
         self.path_changed.emit(self._path)
         self._emit_dirty()
@@ -224,6 +228,10 @@ class ProjectDocument(QObject):
         self.path_changed.emit(self._path)
         self._emit_dirty()
         return target
+
+    @Slot(bool)
+    def _on_undo_stack_clean_changed(self, _clean: bool) -> None:
+        self._emit_dirty()
 
     def _emit_dirty(self) -> None:
         self.dirty_changed.emit(self.is_dirty)
