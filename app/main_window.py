@@ -12,6 +12,7 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, Slot
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QMainWindow,
     QMessageBox,
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.actions import create_actions
+from app.autosave import Autosaver
 from app.data_source import DataSource
 from app.document import ProjectDocument
 from app.file_actions import FileActions
@@ -40,22 +42,26 @@ class MainWindow(QMainWindow):
     """Backprop Lab's window for one open project."""
 
     def __init__(self, document: ProjectDocument | None = None, *,
-                 engine_mode: str = "process", settings: QSettings | None = None) -> None:
+                 engine_mode: str = "process", blas_threads: int = 1,
+                 settings: QSettings | None = None) -> None:
         super().__init__()
         self.document = document or ProjectDocument(parent=self)
         self.settings = settings or QSettings()
         self.data_source = DataSource(self)
-        self.controller = TrainingController(self.document, mode=engine_mode, parent=self)
+        self.controller = TrainingController(self.document, mode=engine_mode,
+                                             blas_threads=blas_threads, parent=self)
         self.visualiser = Visualiser(self.document, self.data_source, self.controller,
                                      parent=self)
         self.actions = create_actions(self, self.document)
         self.files = FileActions(self, self.document, self.controller, self.settings)
+        self.autosaver = Autosaver(self.document, self.controller, parent=self)
         self._closing = False
         self._build_panels()
         self._build_toolbar()
         self._build_menus()
         self._connect()
         self.statusBar().showMessage("Ready")
+        QApplication.instance().aboutToQuit.connect(self.shutdown)
         self.resize(1366, 768)
         self._on_project_replaced()
 
@@ -84,7 +90,7 @@ class MainWindow(QMainWindow):
         left_scroll.setWidget(left)
         left_scroll.setWidgetResizable(True)
         left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        left_scroll.setMinimumWidth(270)
+        left_scroll.setMinimumWidth(280)
 
         self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
         for widget in (left_scroll, self.designer, self.output_panel):
@@ -187,9 +193,7 @@ class MainWindow(QMainWindow):
         doc.data_changed.connect(self._on_data_changed)
         doc.network_changed.connect(lambda _s: self._show_problems())
         doc.training_changed.connect(lambda _s: self._show_problems())
-        self.data_source.failed.connect(
-            lambda text: self.message_bar.show_message(f"The data could not be loaded: {text}",
-                                                       "problem"))
+        # Data-load failures are explained in the data panel, next to the data controls.
         self.data_source.splits_changed.connect(lambda _s: self._on_splits_changed())
         self.tabs.gradients_wanted.connect(self._on_gradients_wanted)
         # Space must reach the Train action even when a button has the focus.
@@ -319,6 +323,85 @@ class MainWindow(QMainWindow):
                           "train: design, train and diagnose networks live.<br>Pure-NumPy "
                           "engine; PySide6 and pyqtgraph interface.")
 
+    # -- lessons and the start screen -------------------------------------------------------
+
+    def open_lesson(self, lesson_id: str, variant: str | None = None) -> bool:
+        """Open a built-in lesson (after asking about unsaved changes)."""
+        from app.lessons import open_lesson
+
+        lesson = self.document.project.lesson or {}
+        if lesson.get("id") == lesson_id and variant is None and not self.document.is_dirty:
+            return True  # already showing it, untouched
+        if not self.files.maybe_save():
+            return False
+        try:
+            open_lesson(self.document, lesson_id, variant)
+        except Exception as err:  # a damaged lesson file must not take the app down
+            self.message_bar.show_message(f"Could not open the lesson: {err}", "problem")
+            return False
+        return True
+
+    def show_start_screen(self, *, force: bool = False) -> None:
+        """Offer the lessons and recent projects (unless switched off in the settings)."""
+        from app.start_screen import SHOW_AT_START, StartScreen
+        from nncore.lessons import list_lessons
+
+        show = self.settings.value(SHOW_AT_START, True, type=bool)
+        if not (show or force):
+            return
+        screen = StartScreen(list_lessons(), self.files.recent_files(), show, self)
+        screen.lesson_chosen.connect(self.open_lesson)
+        screen.project_chosen.connect(self.files.open)
+        screen.new_chosen.connect(self.files.new)
+        screen.open_chosen.connect(lambda: self.files.open())
+        screen.finished.connect(
+            lambda _result: self.settings.setValue(SHOW_AT_START, screen.show_check.isChecked()))
+        self.start_screen = screen
+        screen.open()
+
+    def offer_recovery(self) -> bool:
+        """After a crash, offer the newest autosave; True if it was recovered."""
+        from app.autosave import discard, find_recoverable
+        from nncore.errors import ProjectFileError
+        from nncore.project import load_project
+
+        found = find_recoverable(self.autosaver.folder)
+        if not found:
+            return False
+        latest = found[0]
+        name = Path(latest.original).name if latest.original else "an unsaved project"
+        answer = self.ask_recover(name, latest.age_text)
+        if answer == QMessageBox.StandardButton.Discard:
+            for item in found:
+                discard(item)
+            return False
+        if answer != QMessageBox.StandardButton.Open:
+            return False
+        try:
+            project = load_project(latest.project_path)
+        except ProjectFileError as err:
+            self.message_bar.show_message(f"The autosave could not be read: {err}", "problem")
+            return False
+        self.document.replace_project(project, latest.original, modified=True)
+        discard(latest)
+        self.message_bar.show_message(
+            f"Recovered {name} as autosaved at {latest.age_text}. Save it to keep it.", "info")
+        return True
+
+    def ask_recover(self, name: str, when: str) -> QMessageBox.StandardButton:
+        """Ask whether to recover an autosave (replaceable in tests)."""
+        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+                          f"Backprop Lab did not close properly last time. Recover "
+                          f"{name} as it was autosaved at {when}?", parent=self)
+        box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole).setObjectName("recover")
+        box.setStandardButtons(QMessageBox.StandardButton.Discard |
+                               QMessageBox.StandardButton.Cancel)
+        box.exec()
+        clicked = box.clickedButton()
+        if clicked is not None and clicked.objectName() == "recover":
+            return QMessageBox.StandardButton.Open
+        return box.standardButton(clicked) if clicked else QMessageBox.StandardButton.Cancel
+
     # -- closing ---------------------------------------------------------------------------
 
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -333,7 +416,11 @@ class MainWindow(QMainWindow):
         event.accept()
 
     def shutdown(self) -> None:
-        """Stop the engine and helper threads (within about a second)."""
+        """Stop the engine and helper threads (within about a second); idempotent."""
+        if getattr(self, "_shut_down", False):
+            return
+        self._shut_down = True
+        self.autosaver.clean_exit()
         self.controller.shutdown(1000)
         self.visualiser.shutdown(500)
         self.data_source.wait(500)

@@ -55,8 +55,9 @@ class RunStatus(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
         layout.setSpacing(10)
-        for widget in (self.epoch_label, self.rate_label, self.progress, self.left_label):
+        for widget in (self.epoch_label, self.progress, self.left_label, self.rate_label):
             layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
+        layout.addStretch(1)
 
     @Slot(object)
     def show_update(self, update: Update) -> None:
