@@ -309,17 +309,64 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     """Print the relative error per parameter tensor; non-zero exit above the threshold."""
     session = make_session(args)
     result = session.gradient_check(batch_size=args.samples, seed=args.check_seed,
-                                    max_entries=args.max_entries)
+                                    max_entries=args.max_entries, threshold=args.threshold)
     width = max(len(t.name) for t in result.tensors)
     print(f"{'tensor':<{width}}  {'shape':>12}  {'checked':>7}  relative error")
     for t in result.tensors:
-        status = "ok" if t.passed(args.threshold) else "FAILED"
+        status = "ok" if result.tensor_passed(t) else "FAILED"
         print(f"{t.name:<{width}}  {t.shape!s:>12}  {t.checked:>7}  "
               f"{t.relative_error:.3e}  {status}")
-    passed = all(t.passed(args.threshold) for t in result.tensors)
+    passed = result.passed
     print(f"{'passed' if passed else 'FAILED'} (threshold {args.threshold:g}, loss "
           f"{result.loss:.6g}, float64 central differences)")
     return EXIT_OK if passed else EXIT_FAILED
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    """Static checks, a short trial training and a gradient check; exit 1 on a problem."""
+    from nncore.doctor import examine_session, trial_epochs_for
+
+    session = make_session(args)
+    trained = len(session.trainer.history) > 0 and args.trial_epochs is None
+    epochs = args.trial_epochs or trial_epochs_for(session)
+    findings = examine_session(session, args.trial_epochs)
+    what = (f"its {len(session.trainer.history)} trained epochs" if trained
+            else f"a {epochs}-epoch trial training")
+    print(f"Doctor: {session.splits.info.name}, {session.network.n_parameters} parameters; "
+          f"checked the design, the data, {what} and the gradient")
+    for severity, heading in (("problem", "PROBLEMS"), ("warning", "WARNINGS"),
+                              ("info", "NOTES")):
+        group = [f for f in findings if f.severity == severity]
+        if group:
+            print(f"\n{heading}")
+        for finding in group:
+            print(_finding_text(finding))
+    counts = {s: sum(f.severity == s for f in findings) for s in ("problem", "warning", "info")}
+    print(f"\n{counts['problem']} problem(s), {counts['warning']} warning(s), "
+          f"{counts['info']} note(s)" if findings else "\nNo findings: nothing looks wrong.")
+    if args.json:
+        _write_json(args.json, {"findings": [_finding_dict(f) for f in findings],
+                                "trial_epochs": None if trained else epochs})
+    return EXIT_FAILED if counts["problem"] else EXIT_OK
+
+
+def _finding_text(finding: Any) -> str:
+    layer = f" [{finding.layer}]" if finding.layer else ""
+    lines = [f"  {finding.code}{layer}: {finding.message}"]
+    numbers = ", ".join(f"{k}={_short(v)}" for k, v in finding.evidence.items())
+    if numbers:
+        lines.append(f"      evidence: {numbers}")
+    if finding.fix is not None:
+        lines.append(f"      fix: {finding.fix.description}")
+    return "\n".join(lines)
+
+
+def _short(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_short(v) for v in value) + "]"
+    return str(value)
 
 
 def cmd_datasets(args: argparse.Namespace) -> int:
@@ -336,6 +383,7 @@ def cmd_datasets(args: argparse.Namespace) -> int:
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "train": (cmd_train, "train a network and report"),
     "gradcheck": (cmd_gradcheck, "check backprop against finite differences"),
+    "doctor": (cmd_doctor, "say why a network is not learning (checks, trial, gradient)"),
     "datasets": (cmd_datasets, "list the built-in data sets"),
 }
 

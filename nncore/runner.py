@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import logging
 import math
 import time
 import traceback
@@ -24,6 +25,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from nncore.doctor import Doctor, Finding
 from nncore.errors import NNCoreError
 from nncore.metrics import confusion_matrix
 from nncore.network import predicted_labels
@@ -35,6 +37,10 @@ from nncore.training import EpochRecord, Snapshot, StopReason
 WEIGHTS_BYTES_PER_SECOND = 8e6
 """Budget for shipping weights: small networks every update, big ones less often."""
 GALLERY_SIZE = 48
+FINDINGS_INTERVAL = 1.0
+"""Seconds between doctor findings attached to updates (they also come on every forced one)."""
+
+log = logging.getLogger(__name__)
 
 
 class RunState(enum.StrEnum):
@@ -81,6 +87,9 @@ class Update:
     gradients: Mapping[str, np.ndarray] | None = None
     evaluation: Evaluation | None = None
     reason: str = ""
+    findings: tuple[Finding, ...] | None = None
+    """The doctor's current findings (design, run, gradient check), most urgent first;
+    None when unchanged since the previous update, () when there are none."""
 
 
 @dataclass
@@ -91,6 +100,7 @@ class _Clock:
     weights: float = -math.inf
     stats: float = -math.inf
     evaluation: float = -math.inf
+    findings: float = -math.inf
     pending: list[EpochRecord] = field(default_factory=list)
 
 
@@ -105,10 +115,21 @@ class Runner:
         self._clock = _Clock()
         self.session = self._open(project)
         self._recorded = len(self.session.trainer.history)
+        self.doctor = self._new_doctor()
+        self._findings_sent: tuple[Finding, ...] | None = None
 
     @staticmethod
     def _open(project: Project) -> Session:
         return session_from_project(project)
+
+    def _new_doctor(self) -> Doctor:
+        """A doctor for the session, shown the history of a loaded project so an opened
+        run is diagnosed too."""
+        doctor = Doctor.for_session(self.session)
+        trainer = self.session.trainer
+        if len(trainer.history):
+            doctor.observe(trainer.snapshot(), tuple(trainer.history.records))
+        return doctor
 
     # -- commands ---------------------------------------------------------------------
 
@@ -158,6 +179,7 @@ class Runner:
 
     def _cmd_reset(self) -> list[tuple[str, Any]]:
         self.session.reset()
+        self.doctor.reset()
         self._recorded = 0
         self.state = RunState.READY
         return [self._update(force=True, reason="reset")]
@@ -165,6 +187,7 @@ class Runner:
     def _cmd_load(self, document: dict, arrays: dict | None = None) -> list[tuple[str, Any]]:
         self.session = self._open(project_from_document(document, arrays))
         self._recorded = len(self.session.trainer.history)
+        self.doctor = self._new_doctor()
         self.state = RunState.READY
         return [self._update(force=True, reason="loaded")]
 
@@ -172,12 +195,14 @@ class Runner:
         blocked = self.session.apply_training(training_from_dict(training))
         if blocked:
             return [("needs_reset", blocked)]
+        self.doctor.set_specs(training=self.session.training_spec)
         return [self._update(force=True, reason="settings")]
 
     def _cmd_set_network(self, network: dict) -> list[tuple[str, Any]]:
         blocked = self.session.apply_network(network_from_dict(network))
         if blocked:
             return [("needs_reset", blocked)]
+        self.doctor.set_specs(network=self.session.network_spec)
         return [self._update(force=True, reason="settings")]
 
     def _cmd_set_detail(self, detail: dict) -> list[tuple[str, Any]]:
@@ -185,7 +210,13 @@ class Runner:
         return []
 
     def _cmd_gradcheck(self, batch_size: int = 16) -> list[tuple[str, Any]]:
-        return [("gradcheck", self.session.gradient_check(batch_size=batch_size))]
+        result = self.session.gradient_check(batch_size=batch_size)
+        self.doctor.from_gradcheck(result)
+        return [("gradcheck", result)]
+
+    def _cmd_doctor(self) -> list[tuple[str, Any]]:
+        """Every current finding: ``("findings", tuple)``."""
+        return [("findings", tuple(self.doctor.findings))]
 
     def _cmd_snapshot(self) -> list[tuple[str, Any]]:
         return [self._update(force=True, full=True)]
@@ -246,8 +277,25 @@ class Runner:
         if want_eval:
             clock.evaluation = now
             evaluation = self._evaluate()
+        findings = self._examine(snapshot, records, now, force or full)
         return ("update", Update(self.state, snapshot, records, snapshot.weights,
-                                 snapshot.gradients, evaluation, reason))
+                                 snapshot.gradients, evaluation, reason, findings))
+
+    def _examine(self, snapshot: Snapshot, records: tuple[EpochRecord, ...], now: float,
+                 force: bool) -> tuple[Finding, ...] | None:
+        """The doctor's findings if due (at most once a second, and on every forced update)
+        and changed; the doctor sees every snapshot, and can never stop training."""
+        try:
+            current = tuple(self.doctor.observe(snapshot, records))
+        except Exception:
+            log.exception("the doctor failed; training goes on without it")
+            return None
+        if not force and (now - self._clock.findings < FINDINGS_INTERVAL
+                          or current == self._findings_sent):
+            return None
+        self._clock.findings = now
+        self._findings_sent = current
+        return current
 
     def _weights_due(self, now: float) -> bool:
         nbytes = self.session.network.flat.values.nbytes

@@ -17,7 +17,7 @@ import numpy as np
 from nncore._types import DTYPES, Array
 from nncore.data.dataset import Splits
 from nncore.errors import SpecError
-from nncore.gradcheck import GradCheckResult, gradient_check
+from nncore.gradcheck import DEFAULT_THRESHOLD, GradCheckResult, gradient_check
 from nncore.network import Network, build, encode_targets
 from nncore.optimizers import Optimizer, RMSprop, make_optimizer
 from nncore.parameters import Parameter
@@ -223,14 +223,15 @@ class Session:
         twin.set_weights({k: v.astype(np.float64) for k, v in self.network.get_weights().items()})
         return twin
 
-    def gradient_check(self, batch_size: int = 16, seed: int = 0,
-                       max_entries: int = 40) -> GradCheckResult:
+    def gradient_check(self, batch_size: int = 16, seed: int = 0, max_entries: int = 40,
+                       threshold: float = DEFAULT_THRESHOLD) -> GradCheckResult:
         """Check backprop against central differences on a batch of training data."""
         rng = np.random.default_rng(seed)
         n = self.data.x_train.shape[0]
         rows = rng.choice(n, size=min(batch_size, n), replace=False)
         return gradient_check(self.float64_twin(), self.data.x_train[rows],
-                              self.data.t_train[rows], rng=rng, max_entries=max_entries)
+                              self.data.t_train[rows], rng=rng, max_entries=max_entries,
+                              threshold=threshold)
 
     def predict_raw(self, x_raw: Array) -> Array:
         """Predictions for inputs in the data set's original coordinates."""

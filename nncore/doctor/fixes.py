@@ -1,0 +1,213 @@
+"""The fixes the doctor suggests, each computed from the current specs.
+
+Every builder returns a ``Fix`` (or None when there is no safe one-click change) whose
+changes touch as little as possible: a field of a layer, the learning rate, the
+normalisation. The lessons' tests apply them and check that the network then trains.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+from nncore.activations import canonical_activation
+from nncore.doctor.findings import Change, Fix
+from nncore.doctor.thresholds import CONSTANT_INITIALIZERS, RELU_LIKE
+from nncore.spec import (
+    AUTO,
+    DataSpec,
+    DenseSpec,
+    NetworkSpec,
+    TrainingSpec,
+    new_layer_id,
+)
+
+Specs = tuple[NetworkSpec, TrainingSpec, DataSpec | None]
+
+OVERFIT_PATIENCE = 20
+OVERFIT_L2 = 1e-3
+CAPACITY_WIDTH = 16
+CAPACITY_DEPTH = 2
+
+
+def good_init(activation: str) -> str:
+    """He initialisation for ReLU-like activations, Glorot for the rest."""
+    return "he_normal" if canonical_activation(activation, allow_auto=True,
+                                               strict=False) in RELU_LIKE else "glorot_uniform"
+
+
+def _dense(network: NetworkSpec, hidden_only: bool = False) -> list[DenseSpec]:
+    layers = network.hidden if hidden_only else network.layers
+    return [layer for layer in layers if isinstance(layer, DenseSpec)]
+
+
+def nice_number(value: float) -> float:
+    """``value`` rounded to one significant digit (0.0300000001 -> 0.03)."""
+    if not (math.isfinite(value) and value > 0):
+        return value
+    exponent = math.floor(math.log10(value))
+    return round(value, -exponent)
+
+
+def symmetric_init_fix(specs: Specs) -> Fix | None:
+    """Random initialisation (He or Glorot) for every layer that starts constant."""
+    network, training, data = specs
+    layers = [layer for layer in _dense(network) if layer.init in CONSTANT_INITIALIZERS]
+    if not layers:
+        return None
+    changes: list[Change] = []
+    for layer in layers:
+        changes.append((f"network.{layer.id}.init", good_init(layer.activation)))
+        changes.append((f"network.{layer.id}.init_scale", None))
+    names = sorted({good_init(layer.activation) for layer in layers})
+    label = " / ".join("He" if n == "he_normal" else "Glorot" for n in names)
+    return Fix.build(f"Use random initial weights ({label})", changes, network, training,
+                     data)
+
+
+def output_activation_fix(specs: Specs, task: str) -> Fix:
+    """A linear output for regression; the task's own output (auto) for classification."""
+    network, training, data = specs
+    out = network.output.id
+    if task == "regression":
+        changes: list[Change] = [(f"network.{out}.activation", "linear")]
+        if training.loss not in (AUTO, "mse", "mae", "huber"):
+            changes.append(("training.loss", AUTO))
+        return Fix.build("Use a linear output activation", changes, network, training, data)
+    changes = [(f"network.{out}.activation", AUTO), (f"network.{out}.units", None)]
+    if training.loss != AUTO:
+        changes.append(("training.loss", AUTO))
+    what = "softmax" if task == "multiclass" else "sigmoid"
+    return Fix.build(f"Use a {what} output (as the task needs)", changes, network, training,
+                     data)
+
+
+def loss_fix(specs: Specs, task: str) -> Fix:
+    """Cross-entropy with the matching output for classification, MSE for regression."""
+    network, training, data = specs
+    out = network.output.id
+    if task == "regression":
+        return Fix.build("Use mean squared error with a linear output",
+                         [("training.loss", "mse"), (f"network.{out}.activation", "linear")],
+                         network, training, data)
+    what = "cross-entropy with softmax" if task == "multiclass" else \
+        "binary cross-entropy with sigmoid"
+    return Fix.build(f"Use {what}",
+                     [("training.loss", AUTO), (f"network.{out}.activation", AUTO),
+                      (f"network.{out}.units", None)], network, training, data)
+
+
+def dead_relu_fix(specs: Specs, layer_id: str, task: str) -> Fix:
+    """Leaky ReLU (with He initialisation) in a hidden layer; the task's output otherwise."""
+    network, training, data = specs
+    if layer_id == network.output.id:
+        return output_activation_fix(specs, task)
+    return Fix.build(f"Use leaky ReLU (He init) in {layer_id}",
+                     [(f"network.{layer_id}.activation", "leaky_relu"),
+                      (f"network.{layer_id}.init", "he_normal"),
+                      (f"network.{layer_id}.init_scale", None)], network, training, data)
+
+
+def normalize_fix(specs: Specs) -> Fix | None:
+    """Standardise every input feature (mean 0, standard deviation 1 on the training set)."""
+    network, training, data = specs
+    if data is None:
+        return None
+    return Fix.build("Standardise the inputs",
+                     [("data.normalize", "standard")], network, training, data)
+
+
+def saturation_fix(specs: Specs, layer_id: str, inputs_unnormalized: bool) -> Fix | None:
+    """Normalise the inputs if they are large, else tanh for sigmoid, else Glorot init."""
+    network, training, data = specs
+    if inputs_unnormalized:
+        return normalize_fix(specs)
+    layer = network.layer(layer_id)
+    if not isinstance(layer, DenseSpec):
+        return None
+    if layer.init not in ("glorot_uniform", "glorot_normal", "lecun_normal"):
+        return Fix.build(f"Use Glorot initialisation in {layer_id}",
+                         [(f"network.{layer_id}.init", "glorot_uniform"),
+                          (f"network.{layer_id}.init_scale", None)], network, training, data)
+    if layer.activation == "sigmoid":
+        return Fix.build(f"Use tanh instead of sigmoid in {layer_id}",
+                         [(f"network.{layer_id}.activation", "tanh")], network, training, data)
+    return None
+
+
+def gradient_flow_fix(specs: Specs, exploding: bool,
+                      inputs_unnormalized: bool = False) -> Fix | None:
+    """Normalised inputs (when they are large), else He/Glorot initialisation in every
+    hidden layer (and tanh for sigmoid), else gradient clipping."""
+    network, training, data = specs
+    if inputs_unnormalized:
+        return normalize_fix(specs)
+    changes: list[Change] = []
+    for layer in _dense(network, hidden_only=True):
+        activation = layer.activation
+        if activation == "sigmoid" and not exploding:
+            changes.append((f"network.{layer.id}.activation", "tanh"))
+            activation = "tanh"
+        if layer.init != good_init(activation) or layer.init_scale is not None:
+            changes.append((f"network.{layer.id}.init", good_init(activation)))
+            changes.append((f"network.{layer.id}.init_scale", None))
+    if changes:
+        return Fix.build("Use He/Glorot initialisation in hidden layers", changes, network,
+                         training, data)
+    if exploding and training.optimizer.clip_norm is None:
+        return Fix.build("Clip the gradient norm at 1", [("training.optimizer.clip_norm", 1.0)],
+                         network, training, data)
+    return None
+
+
+def learning_rate_fix(specs: Specs, factor: float) -> Fix:
+    """The learning rate times ``factor`` (0.1: ten times smaller; 10: ten times larger)."""
+    network, training, data = specs
+    if factor < 1 and "rmsprop-accumulates-lr" in training.bugs \
+            and training.optimizer.name == "rmsprop":
+        bugs = tuple(b for b in training.bugs if b != "rmsprop-accumulates-lr")
+        return Fix.build("Fix RMSprop's learning rate (remove the bug)",
+                         [("training.bugs", bugs)], network, training, data)
+    lr = nice_number(training.optimizer.lr * factor)
+    verb = "Lower" if factor < 1 else "Raise"
+    return Fix.build(f"{verb} the learning rate to {lr:g}", [("training.optimizer.lr", lr)],
+                     network, training, data)
+
+
+def remove_bugs_fix(specs: Specs) -> Fix | None:
+    """Switch the lesson's deliberate bugs off."""
+    network, training, data = specs
+    if not training.bugs:
+        return None
+    return Fix.build("Use the correct gradient (remove the bug)",
+                     [("training.bugs", ())], network, training, data)
+
+
+def capacity_fix(specs: Specs) -> Fix:
+    """At least two hidden layers of at least 16 units (keeping the existing ones' ids)."""
+    network, training, data = specs
+    dense = _dense(network, hidden_only=True)
+    activation = dense[0].activation if dense else "tanh"
+    layers = [dataclasses.replace(layer, units=CAPACITY_WIDTH)
+              if isinstance(layer, DenseSpec) and (layer.units or 0) < CAPACITY_WIDTH else layer
+              for layer in network.hidden]
+    for _ in range(CAPACITY_DEPTH - len(dense)):
+        layers.append(DenseSpec(new_layer_id([*layers, network.output], "dense"),
+                                CAPACITY_WIDTH, activation, init=good_init(activation)))
+    new = NetworkSpec((*layers, network.output))
+    return Fix.build(f"Use {CAPACITY_DEPTH} hidden layers of {CAPACITY_WIDTH} {activation} "
+                     "units", [("network", new)], network, training, data)
+
+
+def overfitting_fix(specs: Specs) -> Fix:
+    """Early stopping (restoring the best weights), or an L2 penalty if it is already on."""
+    network, training, data = specs
+    if training.early_stopping == 0:
+        return Fix.build(f"Stop early when validation stops improving ({OVERFIT_PATIENCE} "
+                         "epochs)",
+                         [("training.early_stopping", OVERFIT_PATIENCE),
+                          ("training.restore_best", True)], network, training, data)
+    changes = [(f"network.{layer.id}.l2", OVERFIT_L2) for layer in _dense(network)
+               if layer.l2 < OVERFIT_L2]
+    return Fix.build(f"Penalise large weights (L2 = {OVERFIT_L2:g})", changes, network,
+                     training, data)
