@@ -30,6 +30,7 @@ from app.document import ProjectDocument
 from app.file_actions import FileActions
 from app.message_bar import MessageBar
 from app.run_status import RunStatus
+from app.theme import configure_pyqtgraph
 from app.training.controller import STARTING, TrainingController
 from app.training.visualiser import Visualiser
 from nncore import __version__
@@ -45,6 +46,7 @@ class MainWindow(QMainWindow):
                  engine_mode: str = "process", blas_threads: int = 1,
                  settings: QSettings | None = None) -> None:
         super().__init__()
+        configure_pyqtgraph()  # plots follow the theme whoever creates the window
         self.document = document or ProjectDocument(parent=self)
         self.settings = settings or QSettings()
         self.data_source = DataSource(self)
@@ -78,6 +80,7 @@ class MainWindow(QMainWindow):
         self.designer = DesignerPanel(doc, data, ctl, vis)
         self.output_panel = OutputPanel(doc, data, ctl, vis)
         self.tabs = AnalysisTabs(doc, data, ctl)
+        self._build_diagnosis_tabs()
         self.message_bar = MessageBar()
 
         left = QWidget()
@@ -113,6 +116,25 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.message_bar)
         layout.addWidget(self.main_splitter, 1)
         self.setCentralWidget(central)
+
+    def _build_diagnosis_tabs(self) -> None:
+        """The lesson text, the doctor, the gradient check and the comparison of runs."""
+        from app.lessons import LessonPanel
+        from app.panels.compare_panel import ComparePanel
+        from app.panels.doctor_panel import DoctorPanel
+        from app.panels.gradcheck_panel import GradCheckPanel
+
+        doc, ctl = self.document, self.controller
+        self.lesson_panel = LessonPanel(doc)
+        self.doctor_panel = DoctorPanel(doc, ctl, self.designer.highlight_layer,
+                                        self._show_evidence, data_source=self.data_source)
+        self.gradcheck_panel = GradCheckPanel(ctl)
+        self.compare_panel = ComparePanel(doc)
+        self.tabs.insertTab(0, self.lesson_panel, "Lesson")
+        self.tabs.addTab(self.doctor_panel, "Doctor")
+        self.tabs.addTab(self.gradcheck_panel, "Gradient check")
+        self.tabs.addTab(self.compare_panel, "Compare")
+        self.doctor_panel.count_changed.connect(self._on_doctor_count_changed)
 
     def _build_toolbar(self) -> None:
         a = self.actions
@@ -156,6 +178,11 @@ class MainWindow(QMainWindow):
         training.addSeparator()
         training.addAction(a.check_gradients)
         self.lessons_menu = menu.addMenu("&Lessons")
+        from app.lessons import populate_lessons_menu
+
+        populate_lessons_menu(self.lessons_menu, self.open_lesson)
+        self.lessons_menu.addSeparator()
+        self.lessons_menu.addAction("Start screen…", lambda: self.show_start_screen(force=True))
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(a.about)
         self._fill_recent_menu(self.files.recent_files())
@@ -203,9 +230,28 @@ class MainWindow(QMainWindow):
 
     # -- reactions -------------------------------------------------------------------------
 
+    def _show_evidence(self, view: str) -> None:
+        """Bring forward the view that shows a finding's evidence."""
+        if view == "gradcheck":
+            self.tabs.setCurrentWidget(self.gradcheck_panel)
+        elif view in ("loss", "weights", "health", "confusion", "images") and \
+                self.tabs.is_tab_available(view):
+            self.tabs.show_tab(view)
+        elif view == "data":
+            self.data_panel.setFocus()
+
+    @Slot(int)
+    def _on_doctor_count_changed(self, count: int) -> None:
+        index = self.tabs.indexOf(self.doctor_panel)
+        self.tabs.setTabText(index, f"Doctor ({count})" if count else "Doctor")
+
     @Slot()
     def _on_project_replaced(self) -> None:
         self.message_bar.hide()
+        has_lesson = self.document.project.lesson is not None
+        self.tabs.setTabVisible(self.tabs.indexOf(self.lesson_panel), has_lesson)
+        if has_lesson:
+            self.tabs.setCurrentWidget(self.lesson_panel)
         self.data_source.load(self.document.data)
         self._update_title()
         self._show_problems()
@@ -284,6 +330,7 @@ class MainWindow(QMainWindow):
         self.controller.reset()
 
     def _check_gradients(self) -> None:
+        self.tabs.setCurrentWidget(self.gradcheck_panel)
         self.controller.check_gradients()
         self.statusBar().showMessage("Checking gradients…", 3000)
 
@@ -335,7 +382,7 @@ class MainWindow(QMainWindow):
         if not self.files.maybe_save():
             return False
         try:
-            open_lesson(self.document, lesson_id, variant)
+            open_lesson(self.document, lesson_id, variant, strict=True)
         except Exception as err:  # a damaged lesson file must not take the app down
             self.message_bar.show_message(f"Could not open the lesson: {err}", "problem")
             return False
@@ -421,6 +468,7 @@ class MainWindow(QMainWindow):
             return
         self._shut_down = True
         self.autosaver.clean_exit()
+        self.compare_panel.shutdown()
         self.controller.shutdown(1000)
         self.visualiser.shutdown(500)
         self.data_source.wait(500)
