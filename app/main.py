@@ -47,6 +47,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="BLAS threads of the training process (default 1)")
     parser.add_argument("--no-start-screen", action="store_true",
                         help="skip the start screen")
+    parser.add_argument("--startup-probe", action="store_true",
+                        help="print 'window-ready' once the window is usable, then quit "
+                             "(start-up benchmark)")
     return parser.parse_args(argv)
 
 
@@ -126,6 +129,20 @@ def _smoke_report(window, finished, started, ok) -> dict:
             "error": finished[0] if finished and isinstance(finished[0], str) else None}
 
 
+def _probe_startup(window, app) -> int:
+    """Report when the first event-loop turn after showing the window has run (the window
+    is painted and answers input), then quit: what ``bench/startup.py`` times."""
+    from PySide6.QtCore import QTimer
+
+    def ready() -> None:
+        print("window-ready", flush=True)
+        window.shutdown()
+        app.quit()
+
+    QTimer.singleShot(0, ready)
+    return app.exec()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the application; returns the exit code."""
     multiprocessing.freeze_support()
@@ -147,6 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         window.shutdown()
         return code
     window.show()
+    if args.startup_probe:
+        return _probe_startup(window, app)
     recovered = window.offer_recovery()
     if not (args.project or recovered or args.no_start_screen):
         window.show_start_screen()

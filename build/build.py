@@ -19,10 +19,10 @@ DIST, WORK = HERE / "dist", HERE / "work"
 
 
 def folder_size(path: Path) -> int:
-    """Bytes in a file or a folder tree."""
+    """Bytes on disk in a file or a folder tree (symbolic links counted once, as links)."""
     if path.is_file():
         return path.stat().st_size
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return sum(p.lstat().st_size for p in path.rglob("*") if p.is_symlink() or p.is_file())
 
 
 def build(onefile: bool) -> Path:

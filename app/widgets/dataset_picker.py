@@ -36,6 +36,28 @@ OPEN_TIP = rich_tooltip("Open your own data: a CSV table (last column = target b
                         "a NumPy .npz with arrays x and y, or MNIST-style IDX files.")
 
 
+class _LazyIconComboBox(CompactComboBox):
+    """Draws the item icons the first time the list opens: rendering every thumbnail
+    means generating or parsing every data set, which would slow the app's start-up."""
+
+    def __init__(self, parent: QWidget, characters: int) -> None:
+        super().__init__(parent, characters)
+        self.icons_drawn = False
+
+    def showPopup(self) -> None:
+        if not self.icons_drawn:
+            self.draw_icons()
+        super().showPopup()
+
+    def draw_icons(self) -> None:
+        """Give every data-set item its thumbnail icon."""
+        for index in range(self.count()):
+            name = self.itemData(index)
+            if isinstance(name, str) and name in BUILTIN:
+                self.setItemIcon(index, dataset_icon(name, 20))
+        self.icons_drawn = True
+
+
 class DatasetPicker(QWidget):
     """Thumbnail, grouped combo and description of the chosen data set."""
 
@@ -46,7 +68,7 @@ class DatasetPicker(QWidget):
         super().__init__(parent)
         self.thumbnail = QLabel(self)
         self.thumbnail.setFixedSize(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
-        self.combo = CompactComboBox(self, 8)
+        self.combo = _LazyIconComboBox(self, 8)
         self.combo.setIconSize(QSize(20, 20))
         self.combo.setMaxVisibleItems(30)
         self.combo.setToolTip(rich_tooltip("The data set the network learns from."))
@@ -94,7 +116,7 @@ class DatasetPicker(QWidget):
             self._add_header(GROUP_TITLES.get(group, group))
             for name, info in BUILTIN.items():
                 if info.group == group:
-                    self.combo.addItem(dataset_icon(name, 20), f"  {info.title}", name)
+                    self.combo.addItem(f"  {info.title}", name)
                     self.combo.setItemData(self.combo.count() - 1, rich_tooltip(
                         info.description, extra=TASK_TEXT.get(info.task, info.task)),
                         Qt.ItemDataRole.ToolTipRole)
@@ -104,6 +126,8 @@ class DatasetPicker(QWidget):
                                FILE_ITEM)
         self.combo.addItem(self.open_button.icon(), "  Open your own data…", OPEN_ITEM)
         self.combo.setItemData(self.combo.count() - 1, OPEN_TIP, Qt.ItemDataRole.ToolTipRole)
+        if self.combo.icons_drawn:
+            self.combo.draw_icons()
 
     def set_current(self, source: str, path: str | None = None) -> None:
         """Show built-in set ``source``, or the file ``path`` when ``source == "file"``."""
