@@ -36,6 +36,7 @@ class FileActions(QObject):
         self.ask_open_path: Callable[[], str] = self._ask_open_path
         self.ask_save_path: Callable[[], str] = self._ask_save_path
         self.ask_unsaved: Callable[[], QMessageBox.StandardButton] = self._ask_unsaved
+        self.show_error: Callable[[str, str], None] = self._show_error
 
     # -- commands -------------------------------------------------------------------------
 
@@ -122,6 +123,9 @@ class FileActions(QObject):
 
     def _error(self, title: str, text: str) -> None:
         self.message.emit(f"{title}: {text}")
+        self.show_error(title, text)
+
+    def _show_error(self, title: str, text: str) -> None:
         QMessageBox.warning(self.window, title, text)
 
     def _ask_open_path(self) -> str:

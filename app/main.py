@@ -75,13 +75,13 @@ def create_application(argv: list[str]):
 
 
 def open_initial(window, args: argparse.Namespace) -> None:
-    """Open the file or lesson asked for, else the default lesson."""
-    if args.project:
-        window.files.open(args.project)
+    """Open the file or lesson asked for; the default lesson if there is none or it fails."""
+    if args.project and window.files.open(args.project):
         return
     from app.lessons import open_lesson
 
-    open_lesson(window.document, args.lesson or DEFAULT_LESSON)
+    if not (args.lesson and open_lesson(window.document, args.lesson)):
+        open_lesson(window.document, DEFAULT_LESSON)
 
 
 def run_smoke(window, app, args: argparse.Namespace) -> int:
@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(engine_mode=args.engine, blas_threads=args.blas_threads)
     window.crash_reporter = reporter
+    if args.smoke:  # nobody is at the keyboard: report problems, never wait on a dialog
+        window.files.show_error = lambda title, text: print(f"{title}: {text}",
+                                                            file=sys.stderr)
     open_initial(window, args)
     if args.smoke:
         window.show()
