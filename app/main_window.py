@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Slot
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtCore import QSettings, Qt, QTimer, Slot
+from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QScrollArea,
     QSplitter,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -30,7 +31,7 @@ from app.document import ProjectDocument
 from app.file_actions import FileActions
 from app.message_bar import MessageBar
 from app.run_status import RunStatus
-from app.theme import configure_pyqtgraph
+from app.theme import PROBLEM, configure_pyqtgraph
 from app.training.controller import STARTING, TrainingController
 from app.training.visualiser import Visualiser
 from nncore import __version__
@@ -145,7 +146,13 @@ class MainWindow(QMainWindow):
         for action in (a.new, a.open, a.save):
             bar.addAction(action)
         bar.addSeparator()
-        self.lessons_button_host = bar
+        self.lessons_button = QToolButton()
+        self.lessons_button.setText("Lessons")
+        self.lessons_button.setToolTip("Open a lesson: a ready-made experiment with a story")
+        self.lessons_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.lessons_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        bar.addWidget(self.lessons_button)
+        bar.addSeparator()
         for action in (a.train, a.step_batch, a.step_epoch, a.stop, a.reset):
             bar.addAction(action)
         bar.addSeparator()
@@ -183,6 +190,7 @@ class MainWindow(QMainWindow):
         populate_lessons_menu(self.lessons_menu, self.open_lesson)
         self.lessons_menu.addSeparator()
         self.lessons_menu.addAction("Start screen…", lambda: self.show_start_screen(force=True))
+        self.lessons_button.setMenu(self.lessons_menu)
         help_menu = menu.addMenu("&Help")
         help_menu.addAction(a.about)
         self._fill_recent_menu(self.files.recent_files())
@@ -243,7 +251,13 @@ class MainWindow(QMainWindow):
     @Slot(int)
     def _on_doctor_count_changed(self, count: int) -> None:
         index = self.tabs.indexOf(self.doctor_panel)
+        previous = getattr(self, "_doctor_count", 0)
+        self._doctor_count = count
         self.tabs.setTabText(index, f"Doctor ({count})" if count else "Doctor")
+        if count > previous:  # a new finding: pulse the tab once so the eye goes there
+            bar = self.tabs.tabBar()
+            bar.setTabTextColor(index, QColor(PROBLEM))
+            QTimer.singleShot(1500, lambda: bar.setTabTextColor(index, QColor()))
 
     @Slot()
     def _on_project_replaced(self) -> None:
