@@ -17,6 +17,17 @@ import numpy as np
 
 from nncore._types import Array
 
+_ONES: dict[np.dtype, Array] = {}
+
+
+def _one(dtype: np.dtype) -> Array:
+    """A 0-d array holding 1 in ``dtype``: as an operand it costs less than the literal
+    ``1.0`` (a Python float takes NumPy's slower scalar path on every call)."""
+    one = _ONES.get(dtype)
+    if one is None:
+        one = _ONES[dtype] = np.ones((), dtype=dtype)
+    return one
+
 
 def _into(result: Array, out: Array | None) -> Array:
     """Return ``result``, or copy it into ``out`` when the caller provided a buffer."""
@@ -196,7 +207,7 @@ class Sigmoid(Activation):
         return _sigmoid(z, out=out)
 
     def backward(self, z: Array, a: Array, grad_out: Array) -> Array:
-        slope = np.subtract(1.0, a)
+        slope = np.subtract(_one(a.dtype), a)
         slope *= a
         return np.multiply(grad_out, slope, out=grad_out)
 
@@ -215,7 +226,7 @@ class Tanh(Activation):
 
     def backward(self, z: Array, a: Array, grad_out: Array) -> Array:
         slope = np.multiply(a, a)
-        np.subtract(1.0, slope, out=slope)
+        np.subtract(_one(a.dtype), slope, out=slope)
         return np.multiply(grad_out, slope, out=grad_out)
 
 

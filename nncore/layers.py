@@ -8,7 +8,15 @@ so its result is only valid until the next training forward); ``forward(x, train
 caches nothing and returns fresh arrays. ``backward(grad_out)`` *writes* each parameter's
 gradient for the last batch (it does not accumulate: there is no ``zero_grad`` to forget)
 and returns ``dL/dx`` unless the caller says the input gradient is not needed, as for the
-first layer, whose input is the data.
+first layer, whose input is the data. A Dense layer's ``dL/dx`` is a reused buffer too,
+valid until its next ``backward``.
+
+Speed (``docs/benchmarks.md``): at the sizes people teach with a step costs about a
+microsecond per NumPy call, so the training path makes as few calls as it can. When a
+Dense layer reads another Dense layer's output, the network links them (``Dense.link``):
+the first writes its output into a buffer with an extra column of ones, and the second
+multiplies that by ``[W; b]`` (its weight and bias are adjacent in the flat parameter
+buffer), so the bias add and the bias-gradient sum ride inside the matrix products.
 """
 
 from __future__ import annotations
@@ -20,7 +28,7 @@ import numpy as np
 from nncore._types import Array
 from nncore.activations import Activation, Linear
 from nncore.initializers import initialize
-from nncore.parameters import Parameter
+from nncore.parameters import Parameter, stacked_view
 
 
 class Layer(ABC):
@@ -65,11 +73,17 @@ class _Buffers:
     def __init__(self) -> None:
         self._arrays: dict[str, Array] = {}
 
-    def get(self, name: str, rows: int, cols: int, dtype: type) -> Array:
+    def get(self, name: str, rows: int, cols: int, dtype: type, *,
+            ones_column: bool = False) -> Array:
+        """A ``(rows, cols)`` array, or with ``ones_column`` a ``(rows, cols + 1)`` one whose
+        last column holds ones (callers write only the first ``cols`` columns)."""
+        width = cols + 1 if ones_column else cols
         array = self._arrays.get(name)
-        if array is None or array.shape[0] < rows or array.shape[1] != cols \
+        if array is None or array.shape[0] < rows or array.shape[1] != width \
                 or array.dtype != dtype:
-            array = np.empty((rows, cols), dtype=dtype)
+            array = np.empty((rows, width), dtype=dtype)
+            if ones_column:
+                array[:, cols] = 1
             self._arrays[name] = array
         return array[:rows]
 
@@ -97,6 +111,16 @@ class Dense(Layer):
         self.bias: Parameter | None = None
         self._buffers = _Buffers()
         self._x = self._z = self._a = None
+        self._xa: Array | None = None       # [x, 1] when the bias rides in the products
+        self._a_ones: Array | None = None   # [a, 1]: our output, when a Dense layer reads it
+        self._grad_in: Array | None = None
+        self._scratch_key: tuple | None = None
+        self._scratch_views: tuple | None = None
+        self._source: Dense | None = None   # the Dense layer whose output we read (link)
+        self._feeds_dense = False
+        self._ones_input = False  # copy the input next to a column of ones (narrow inputs)
+        self._wb_value: Array | None = None  # [W; b] as one (n_in + 1, units) view
+        self._wb_grad: Array | None = None
 
     def build(self, n_inputs: int, rng: np.random.Generator, dtype: type) -> int:
         self.n_inputs, self.n_outputs = int(n_inputs), self.units
@@ -116,17 +140,78 @@ class Dense(Layer):
             z += self.bias.value
         return z
 
+    def link(self, previous: Layer | None) -> None:
+        """Fold the bias into the matrix products when ``previous`` is a Dense layer.
+
+        Called by ``Network`` once the parameters are flat. ``previous`` then writes its
+        output into a buffer with a column of ones, and this layer computes
+        ``[x, 1] @ [W; b]`` forward and ``[x, 1].T @ g`` for both gradients at once. Any
+        other input (data, a dropout's output) is copied next to a column of ones when it
+        is narrow (``n_inputs <= units``): the copy costs less than the bias add and sum
+        it saves. Nothing changes when the weight and bias are not adjacent in one buffer.
+        """
+        self._source = self._wb_value = self._wb_grad = None
+        self._ones_input = False
+        self._scratch_key = None
+        if not self.use_bias:
+            return
+        value = stacked_view(self.weight.value, self.bias.value)
+        grad = stacked_view(self.weight.grad, self.bias.grad)
+        if value is None or grad is None:
+            return
+        self._wb_value, self._wb_grad = value, grad
+        if isinstance(previous, Dense):
+            self._source = previous
+            previous._feeds_dense = True
+            previous._scratch_key = None
+        else:
+            self._ones_input = self.n_inputs <= self.units
+
+    def _scratch(self, n: int) -> tuple:
+        """``(z, a, [a, 1], [x, 1], its x part)`` buffers for a batch of ``n`` rows (cached
+        for the last ``n``); the ones buffers are None when not used."""
+        key = self._scratch_key
+        if key is None or key[0] != n or key[1] is not self.activation:
+            key = (n, self.activation)
+            dtype, units, get = self.weight.value.dtype, self.units, self._buffers.get
+            z = get("z", n, units, dtype)
+            if self._feeds_dense:
+                a_ones = get("a_ones", n, units, dtype, ones_column=True)
+                a = a_ones[:, :units]
+            else:
+                a_ones = None
+                a = z if isinstance(self.activation, Linear) else get("a", n, units, dtype)
+            x_ones = get("x_ones", n, self.n_inputs, dtype, ones_column=True) \
+                if self._ones_input else None
+            x_part = None if x_ones is None else x_ones[:, :self.n_inputs]
+            self._scratch_views, self._scratch_key = (z, a, a_ones, x_ones, x_part), key
+        return self._scratch_views
+
     def forward(self, x: Array, *, training: bool) -> Array:
         self._check_input(x)
         if not training:
             return self.activation.forward(self.pre_activation(x))
-        n, dtype = x.shape[0], self.weight.value.dtype
-        z = self.pre_activation(x, out=self._buffers.get("z", n, self.units, dtype))
-        if isinstance(self.activation, Linear):
-            a = z
+        z, a, a_ones, x_ones, x_part = self._scratch(x.shape[0])
+        source = self._source
+        if source is not None and x is source._a:  # our input is [x, 1] already
+            xa = source._a_ones
+        elif x_ones is not None and x.dtype == z.dtype:
+            x_part[...] = x
+            xa = x_ones
         else:
-            a = self.activation.forward(z, out=self._buffers.get("a", n, self.units, dtype))
-        self._x, self._z, self._a = x, z, a
+            xa = None
+        if xa is not None:
+            np.dot(xa, self._wb_value, out=z)
+        else:
+            if x.dtype == z.dtype:
+                np.dot(x, self.weight.value, out=z)  # less overhead than matmul
+            else:
+                np.matmul(x, self.weight.value, out=z)
+            if self.use_bias:
+                z += self.bias.value
+        if a is not z:
+            self.activation.forward(z, out=a)
+        self._x, self._xa, self._z, self._a, self._a_ones = x, xa, z, a, a_ones
         return a
 
     def backward(self, grad_out: Array, *, need_input_grad: bool = True) -> Array | None:
@@ -137,14 +222,31 @@ class Dense(Layer):
         else:
             grad_z = self.activation.backward(self._z, self._a, grad_out)
         w = self.weight
-        np.matmul(self._x.T, grad_z, out=w.grad)
+        xa = self._xa
+        if xa is not None and grad_z.dtype == xa.dtype:
+            np.dot(xa.T, grad_z, out=self._wb_grad)  # weight and bias gradients at once
+        else:
+            x = self._x
+            if x.dtype == grad_z.dtype == w.grad.dtype:
+                np.dot(x.T, grad_z, out=w.grad)
+            else:
+                np.matmul(x.T, grad_z, out=w.grad)
+            if self.use_bias:
+                np.add.reduce(grad_z, axis=0, out=self.bias.grad)
         if self.l2:
             w.grad += (2.0 * self.l2) * w.value
         if self.l1:
             w.grad += self.l1 * np.sign(w.value)
-        if self.use_bias:
-            np.add.reduce(grad_z, axis=0, out=self.bias.grad)
-        return grad_z @ w.value.T if need_input_grad else None
+        if not need_input_grad:
+            return None
+        if grad_z.dtype != w.value.dtype:
+            return grad_z @ w.value.T
+        n = grad_z.shape[0]
+        grad_in = self._grad_in
+        if grad_in is None or grad_in.shape[0] != n:
+            grad_in = self._grad_in = self._buffers.get("grad_in", n, self.n_inputs,
+                                                        w.value.dtype)
+        return np.dot(grad_z, w.value.T, out=grad_in)
 
     def penalty(self) -> float:
         w = self.weight.value

@@ -11,6 +11,8 @@ probability rows) — see ``encode_targets`` in ``nncore.network``.
 
 from __future__ import annotations
 
+import functools
+import math
 from abc import ABC, abstractmethod
 from typing import ClassVar
 
@@ -18,6 +20,43 @@ import numpy as np
 
 from nncore._types import Array
 from nncore.activations import Sigmoid, Softmax
+
+ROW_PRODUCT_CLASSES = 32
+"""Up to this many classes, softmax's row means and row sums are tiny matrix products,
+which cost a fraction of NumPy's axis reductions and broadcasts on small batches."""
+
+
+@functools.lru_cache(maxsize=16)
+def _row_matrices(k: int, dtype: np.dtype) -> tuple[Array, Array]:
+    """``(J / k, J)`` for the ``k x k`` all-ones ``J`` (read-only): ``z @ (J / k)`` repeats
+    each row's mean ``k`` times, ``e @ J`` each row's sum."""
+    ones = np.ones((k, k), dtype=dtype)
+    mean = ones / np.asarray(k, dtype=dtype)
+    ones.flags.writeable = mean.flags.writeable = False
+    return mean, ones
+
+
+# An overflow is caught below (the loss is redone); the decorator form of errstate costs a
+# third of a `with np.errstate()` block.
+@np.errstate(over="ignore")
+def _from_centred(y: Array, shifted: Array, ones: Array,
+                  need_gradient: bool) -> tuple[float, Array | None] | None:
+    """Cross-entropy and its gradient from logits minus their row means (``shifted``,
+    overwritten); None if the loss is not finite (an ``exp`` overflowed, or NaN logits)."""
+    n = shifted.shape[0]
+    exp = np.exp(shifted)
+    total = np.dot(exp, ones)  # row sums, each repeated k times; >= 1 (max >= mean)
+    log_p = np.log(total)
+    np.subtract(shifted, log_p, out=log_p)
+    value = -float(np.vdot(y, log_p)) / n
+    if not math.isfinite(value):
+        return None
+    if not need_gradient:
+        return value, None
+    exp /= total
+    exp -= y
+    exp *= 1.0 / n
+    return value, exp
 
 
 class Loss(ABC):
@@ -119,12 +158,11 @@ class BCEWithLogits(Loss):
 
     def value_and_gradient(self, y_true, y_pred, *, need_gradient=True):
         z = y_pred
-        loss = np.logaddexp(0, -np.abs(z))
-        loss += np.maximum(z, 0)
-        value = (float(loss.sum()) - float(np.vdot(z, y_true))) / z.size
+        softplus = np.logaddexp(0, z)  # log(1 + e^z) = max(z, 0) + log(1 + e^-|z|), stably
+        value = (float(np.add.reduce(softplus, None)) - float(np.vdot(z, y_true))) / z.size
         if not need_gradient:
             return value, None
-        grad = Sigmoid().forward(z)
+        grad = _SIGMOID.forward(z, out=softplus)
         grad -= y_true
         grad *= 1.0 / z.size
         return value, grad
@@ -134,8 +172,16 @@ class SoftmaxCrossEntropy(Loss):
     """Categorical cross-entropy on a softmax output, computed from logits ``z``.
 
     ``L = mean_i(logsumexp(z_i) - sum_k y_ik z_ik)`` for rows ``y_i`` that sum to 1
-    (= ``-sum_k y_k log p_k``), shifted by the row maximum so ``exp`` never overflows;
+    (= ``-sum_k y_k log p_k``), shifted so ``exp`` never overflows;
     ``dL/dz = (softmax(z) - y) / n``.
+
+    Any shift per row gives the same result. Training in float32 with up to
+    ``ROW_PRODUCT_CLASSES`` classes shifts by the row mean, so that row means and row sums
+    are small matrix products (the fast path for small batches): the row total is then at
+    least 1 and cannot underflow, and a logit more than ~88 above its row mean overflows
+    ``exp``, which makes the loss non-finite, so the batch is redone with the row maximum,
+    which is always safe. float64 (the reference for gradient checks) always uses the row
+    maximum.
     """
 
     name = "cross_entropy"
@@ -144,7 +190,14 @@ class SoftmaxCrossEntropy(Loss):
     fused_activation = "softmax"
 
     def value_and_gradient(self, y_true, y_pred, *, need_gradient=True):
-        n = y_pred.shape[0]
+        n, k = y_pred.shape
+        if 1 < k <= ROW_PRODUCT_CLASSES and n and y_pred.dtype == np.float32:
+            mean, ones = _row_matrices(k, y_pred.dtype)
+            shifted = np.dot(y_pred, mean)
+            np.subtract(y_pred, shifted, out=shifted)
+            result = _from_centred(y_true, shifted, ones, need_gradient)
+            if result is not None:
+                return result
         shifted = np.subtract(y_pred, y_pred.max(axis=1, keepdims=True))
         exp = np.exp(shifted)
         total = exp.sum(axis=1, keepdims=True)
@@ -162,6 +215,7 @@ LOSSES: dict[str, type[Loss]] = {
                               SoftmaxCrossEntropy)
 }
 FUSED_OUTPUTS = {"sigmoid": Sigmoid, "softmax": Softmax}
+_SIGMOID = Sigmoid()
 
 
 def get_loss(name: str, *, huber_delta: float = 1.0) -> Loss:

@@ -50,6 +50,11 @@ class Network:
         self.n_outputs = self.layers[-1].n_outputs if self.layers else self.n_inputs
         self.flat: FlatParameters = flatten(
             [p for layer in self.layers for p in layer.parameters()], dtype)
+        previous = None
+        for layer in self.layers:  # let consecutive Dense layers carry biases in products
+            if isinstance(layer, Dense):
+                layer.link(previous)
+            previous = layer
 
     # -- structure --------------------------------------------------------------------
 
@@ -125,6 +130,19 @@ class Network:
             xb, yb = x[i:i + PREDICT_CHUNK], y[i:i + PREDICT_CHUNK]
             total += self.loss.value(yb, self.forward(xb)) * xb.shape[0]
         return total / max(x.shape[0], 1)
+
+    def loss_and_predictions(self, x: Array, y: Array) -> tuple[float, Array]:
+        """``evaluate_loss(x, y)`` and ``predict(x)`` from one forward pass per chunk."""
+        x = np.asarray(x, dtype=self.dtype)
+        total, parts = 0.0, []
+        for i in range(0, x.shape[0], PREDICT_CHUNK):
+            xb, yb = x[i:i + PREDICT_CHUNK], y[i:i + PREDICT_CHUNK]
+            raw = self.forward(xb)
+            total += self.loss.value(yb, raw) * xb.shape[0]
+            parts.append(self.output_activation.forward(raw))
+        if len(parts) != 1:
+            parts = [np.concatenate(parts)] if parts else [self.predict(x)]
+        return total / max(x.shape[0], 1), parts[0]
 
     def trace(self, x: Array) -> list[LayerTrace]:
         """Every layer's pre-activation and output for ``x`` (evaluation mode)."""

@@ -22,6 +22,22 @@ import numpy as np
 from nncore._types import Array
 from nncore.parameters import Parameter, find_flat
 
+PAIRED_UPDATE_SIZE = 16384
+"""Up to this many values per unit Adam updates both moments together (fewer NumPy calls:
+the cost of small networks); above it, separately (fewer passes over memory)."""
+
+
+def _zeros_if_missing(state: dict[str, Array], key: str, like: Array) -> Array:
+    """``state[key]``, created as zeros on first use (a hyper-parameter switched on mid-run).
+
+    Not ``state.setdefault(key, np.zeros_like(like))``: that allocates and zeroes a
+    network-sized array on every step, only to throw it away.
+    """
+    array = state.get(key)
+    if array is None:
+        array = state[key] = np.zeros_like(like)
+    return array
+
 
 class Optimizer(ABC):
     """Base class: ``step()`` applies the rule to every parameter from its ``grad``.
@@ -149,13 +165,14 @@ class SGD(Optimizer):
     def _update(self, value, grad, state, scratch):
         g = grad
         if self.weight_decay:
-            g = np.add(grad, self.weight_decay * value, out=scratch)
+            g = np.multiply(value, self.weight_decay, out=scratch)
+            g += grad
         if self.momentum:
-            buf = state.setdefault("momentum_buffer", np.zeros_like(value))
+            buf = _zeros_if_missing(state, "momentum_buffer", value)
             buf *= self.momentum
             buf += g
             g = np.add(g, self.momentum * buf, out=scratch) if self.nesterov else buf
-        value -= self.lr * g
+        value -= np.multiply(g, self.lr, out=scratch)  # no temporary the size of the network
 
 
 class Adagrad(Optimizer):
@@ -229,7 +246,7 @@ class RMSprop(Optimizer):
         scratch *= 1 - self.alpha
         v += scratch
         if self.centered:
-            m = state.setdefault("grad_avg", np.zeros_like(value))
+            m = _zeros_if_missing(state, "grad_avg", value)
             m *= self.alpha
             m += (1 - self.alpha) * g
             np.multiply(m, m, out=scratch)
@@ -240,7 +257,7 @@ class RMSprop(Optimizer):
         scratch += self.eps
         np.divide(g, scratch, out=scratch)
         if self.momentum:
-            buf = state.setdefault("momentum_buffer", np.zeros_like(value))
+            buf = _zeros_if_missing(state, "momentum_buffer", value)
             buf *= self.momentum
             buf += scratch
             value -= self.lr * buf
@@ -264,7 +281,21 @@ class Adam(Optimizer):
     decoupled_weight_decay = False
 
     def _init_state(self, value):
-        return {"exp_avg": np.zeros_like(value), "exp_avg_sq": np.zeros_like(value)}
+        # m and v are the two rows of one array, so that small networks can update both
+        # with one NumPy call per operation (see _update)
+        moments = np.zeros((2, *value.shape), dtype=value.dtype)
+        return {"exp_avg": moments[0], "exp_avg_sq": moments[1]}
+
+    def _paired(self, moments: Array) -> tuple[Array, Array]:
+        """A scratch pair and the rates ``[1 - b1; 1 - b2]`` shaped like ``moments``."""
+        pairs = self.__dict__.setdefault("_pairs", {})
+        work = pairs.get(id(moments))
+        if work is None or work[2] != (self.beta1, self.beta2):
+            rates = np.empty_like(moments)
+            rates[0], rates[1] = 1 - self.beta1, 1 - self.beta2
+            work = pairs[id(moments)] = (np.empty_like(moments), rates,
+                                         (self.beta1, self.beta2))
+        return work[0], work[1]
 
     def _update(self, value, grad, state, scratch):
         t, b1, b2 = self.step_count, self.beta1, self.beta2
@@ -275,13 +306,25 @@ class Adam(Optimizer):
             else:
                 g = grad + self.weight_decay * value
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        np.subtract(g, m, out=scratch)      # m <- m + (1 - b1)(g - m), PyTorch's lerp
-        scratch *= 1 - b1
-        m += scratch
-        np.multiply(g, g, out=scratch)
-        scratch *= 1 - b2
-        v *= b2
-        v += scratch
+        moments = m.base
+        if value.size <= PAIRED_UPDATE_SIZE and moments is not None and moments is v.base \
+                and moments.shape == (2, *value.shape):
+            # Both moments as PyTorch's lerp, m <- m + (1 - b1)(g - m) and
+            # v <- v + (1 - b2)(g^2 - v), in five calls instead of seven
+            pair, rates = self._paired(moments)
+            pair[0] = g
+            np.multiply(g, g, out=pair[1])
+            np.subtract(pair, moments, out=pair)
+            pair *= rates
+            moments += pair
+        else:  # big networks: fewer passes over memory
+            np.subtract(g, m, out=scratch)      # m <- m + (1 - b1)(g - m), PyTorch's lerp
+            scratch *= 1 - b1
+            m += scratch
+            np.multiply(g, g, out=scratch)
+            scratch *= 1 - b2
+            v *= b2
+            v += scratch
         bias1, sqrt_bias2 = 1 - b1 ** t, math.sqrt(1 - b2 ** t)
         # m_hat / (sqrt(v_hat) + eps) = m * sqrt_bias2 / bias1 / (sqrt(v) + eps * sqrt_bias2)
         np.sqrt(v, out=scratch)

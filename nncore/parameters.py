@@ -97,6 +97,24 @@ def find_flat(params: Sequence[Parameter]) -> FlatParameters | None:
     return FlatParameters(values_base, grads_base, tuple(params), tuple(offsets))
 
 
+def stacked_view(top: Array, bottom: Array) -> Array | None:
+    """``top`` (m, n) and ``bottom`` (n,) as one ``(m + 1, n)`` view, or None.
+
+    Possible when ``bottom`` directly follows ``top`` in one flat buffer, as a Dense
+    layer's bias follows its weight after ``flatten``: then ``[x, 1] @ [W; b]`` computes
+    ``x @ W + b`` in a single matrix product, and ``[x, 1].T @ g`` both gradients.
+    """
+    base = top.base
+    if base is None or bottom.base is not base or base.ndim != 1 or top.ndim != 2 \
+            or bottom.shape != top.shape[1:] or not top.flags.c_contiguous \
+            or not bottom.flags.c_contiguous:
+        return None
+    start = _offset(top, base)
+    if _offset(bottom, base) != start + top.size:
+        return None
+    return base[start:start + top.size + bottom.size].reshape(top.shape[0] + 1, top.shape[1])
+
+
 def _offset(view: Array, base: Array) -> int:
     address = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
     return address // base.itemsize
