@@ -1,7 +1,8 @@
 """Autosave and crash recovery: at most one autosave interval of work can be lost.
 
 While the app runs, the open project (with its trained weights) is written every few
-minutes, and after each run ends, to ``<user data>/autosave/autosave-<pid>.bplab`` plus a
+minutes while it has unsaved changes or a run is training, and after each run ends, to
+``<user data>/autosave/autosave-<pid>.bplab`` plus a
 small JSON note saying which file it belongs to and when. A clean exit deletes both. At
 the next start, an autosave whose process is gone means the app crashed (or was killed):
 the user is offered to recover it.
@@ -9,6 +10,7 @@ the user is offered to recover it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -20,7 +22,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from nncore.locations import ensure_dir, user_data_dir
-from nncore.project import save_project
+from nncore.project import Project, save_project
 from nncore.runner import RunState
 
 INTERVAL_MS = 2 * 60 * 1000
@@ -112,14 +114,32 @@ class Autosaver(QObject):
         if state == RunState.FINISHED.value:
             QTimer.singleShot(300, self.autosave)  # after the trained state has arrived
 
+    def set_interval(self, interval_ms: int) -> None:
+        """Autosave every ``interval_ms`` from now on (``--autosave-interval-ms``)."""
+        self._timer.start(max(1, int(interval_ms)))
+
     @Slot()
     def autosave(self) -> None:
-        """Write the project now if it has unsaved changes (async: waits for the engine)."""
-        if not self.document.is_dirty:
+        """Write the project now if it has unsaved changes or a run is training (async:
+        waits for the engine's trained state). A run that trains for an hour without a pause
+        leaves the document clean until it stops, yet an hour of training is work to keep."""
+        if not (self.document.is_dirty or self.controller.is_running):
             return
         self.controller.export(self._write)
 
-    def _write(self, project) -> None:
+    def _with_trained_state(self, exported: Project) -> Project:
+        """The document's project (specs, lesson, view, title: what the engine's export
+        lacks) with the engine's weights, optimizer state and history, as Save writes it."""
+        project = self.document.project
+        if exported is project or self.controller.is_stale:  # the weights fit another design
+            return project
+        return dataclasses.replace(
+            project, weights=exported.weights, optimizer_state=exported.optimizer_state,
+            optimizer_step=exported.optimizer_step, history=exported.history,
+            preprocessing=exported.preprocessing or project.preprocessing)
+
+    def _write(self, exported: Project) -> None:
+        project = self._with_trained_state(exported)
         try:
             save_project(project, self.project_path)
             note = {"pid": os.getpid(), "file": self.project_path.name, "time": time.time(),

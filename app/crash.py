@@ -38,12 +38,17 @@ log = logging.getLogger("backprop_lab")
 def configure_logging() -> Path:
     """Log to a rotating file in the user's log folder; returns its path."""
     path = ensure_dir(user_log_dir()) / LOG_NAME
+    root = logging.getLogger()
+    for handler in list(root.handlers):  # one log file: the one for the current folders
+        if isinstance(handler, logging.handlers.RotatingFileHandler):
+            if Path(handler.baseFilename) == path:
+                return path
+            root.removeHandler(handler)
+            handler.close()
     handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3,
                                                    encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    if not any(isinstance(h, logging.handlers.RotatingFileHandler) for h in root.handlers):
-        root.addHandler(handler)
+    root.addHandler(handler)
     root.setLevel(logging.INFO)
     return path
 
@@ -113,10 +118,33 @@ class CrashReporter(QObject):
         if issubclass(exc_type, KeyboardInterrupt):
             QApplication.quit()
             return
-        details = describe(exc_type, exc_value, exc_tb, thread_name)
+        self.report(f"{exc_type.__name__}: {exc_value}",
+                    describe(exc_type, exc_value, exc_tb, thread_name))
+
+    def report(self, summary: str, details: str) -> None:
+        """Log, record and show an error caught elsewhere (e.g. in the training engine,
+        which sends its tracebacks as text); safe to call from any thread."""
         log.error(details)
         self.reports.append(details)
-        self.reported.emit(f"{exc_type.__name__}: {exc_value}", details)
+        self.reported.emit(summary, details)
+
+    def watch(self, controller) -> None:
+        """Log every error the training engine reports (the window shows them in its
+        message bar); one carrying a traceback is a bug, so it is also reported here."""
+        controller.error_occurred.connect(self._on_engine_error)
+        controller.engine_lost.connect(self._on_engine_lost)
+
+    @Slot(str)
+    def _on_engine_error(self, text: str) -> None:
+        if "Traceback (most recent call last)" not in text:  # a clear message, not a bug
+            log.warning("training could not run: %s", text)
+            return
+        first_line = text.strip().splitlines()[0]
+        self.report(f"Training failed: {first_line}", text)
+
+    @Slot(str)
+    def _on_engine_lost(self, text: str) -> None:
+        log.error("the training engine was lost: %s", text)
 
     @Slot(str, str)
     def _show(self, summary: str, details: str) -> None:

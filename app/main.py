@@ -50,6 +50,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--startup-probe", action="store_true",
                         help="print 'window-ready' once the window is usable, then quit "
                              "(start-up benchmark)")
+    parser.add_argument("--autotrain", action="store_true",
+                        help="start training as soon as the window is shown (testing)")
+    parser.add_argument("--autosave-interval-ms", type=int, metavar="MS",
+                        help="autosave every MS milliseconds instead of every 2 minutes "
+                             "(testing crash recovery)")
     return parser.parse_args(argv)
 
 
@@ -157,6 +162,9 @@ def main(argv: list[str] | None = None) -> int:
 
     window = MainWindow(engine_mode=args.engine, blas_threads=args.blas_threads)
     window.crash_reporter = reporter
+    reporter.watch(window.controller)
+    if args.autosave_interval_ms:
+        window.autosaver.set_interval(args.autosave_interval_ms)
     if args.smoke:  # nobody is at the keyboard: report problems, never wait on a dialog
         window.files.show_error = lambda title, text: print(f"{title}: {text}",
                                                             file=sys.stderr)
@@ -170,8 +178,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.startup_probe:
         return _probe_startup(window, app)
     recovered = window.offer_recovery()
-    if not (args.project or recovered or args.no_start_screen):
+    if not (args.project or recovered or args.no_start_screen or args.autotrain):
         window.show_start_screen()
+    if args.autotrain:
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, window.controller.train)
     return app.exec()
 
 

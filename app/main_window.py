@@ -257,7 +257,9 @@ class MainWindow(QMainWindow):
         if count > previous:  # a new finding: pulse the tab once so the eye goes there
             bar = self.tabs.tabBar()
             bar.setTabTextColor(index, QColor(PROBLEM))
-            QTimer.singleShot(1500, lambda: bar.setTabTextColor(index, QColor()))
+            # bar as the context: the timer dies with the window instead of firing at a
+            # deleted tab bar (a RuntimeError in the event loop after a quick close)
+            QTimer.singleShot(1500, bar, lambda: bar.setTabTextColor(index, QColor()))
 
     @Slot()
     def _on_project_replaced(self) -> None:

@@ -81,6 +81,9 @@ def _dense_stats(layer: Dense, z: Array, out: Array, activation: str, lr: float)
         lr * grad_norm / weight_norm if weight_norm > 0 else float("inf"), float(z.std()))
 
 
+# A diverged network (what the NaN guard keeps can hold huge weights) overflows here; its
+# statistics are then inf or NaN, which the doctor reads, never a warning.
+@np.errstate(over="ignore", invalid="ignore", divide="ignore")
 def layer_stats(network: Network, probe: Array, lr: float = 0.0) -> tuple[LayerStats, ...]:
     """``LayerStats`` of every Dense layer for the probe inputs (evaluation mode).
 

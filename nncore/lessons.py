@@ -256,15 +256,25 @@ def apply_changes(project: Project, *, network: Mapping[str, Any] | None = None,
 
     The result is validated (``nncore.spec.check``); ``LessonError`` names what is wrong.
     """
+    for name, value in (("network", network), ("layers", layers), ("training", training),
+                        ("data", data)):
+        if value is not None and not isinstance(value, Mapping):
+            raise LessonError(f"{where}: '{name}' must be an object")
     try:
         net_dict = dict(network) if network is not None else to_dict(project.network)
         if layers:
-            ids = {layer["id"] for layer in net_dict["layers"]}
+            listed = net_dict.get("layers")
+            if not isinstance(listed, list) or not all(isinstance(x, dict) for x in listed) \
+                    or not all(isinstance(v, Mapping) for v in layers.values()):
+                raise LessonError(f"{where}: 'layers' changes need a network whose layers "
+                                  "are objects, and an object of changes per layer id")
+            ids = {layer.get("id") for layer in listed}
             unknown = sorted(set(layers) - ids)
             if unknown:
-                raise LessonError(f"{where}: no layer {unknown[0]!r} (layers: {sorted(ids)})")
-            net_dict["layers"] = [_merge(layer, layers.get(layer["id"], {}))
-                                  for layer in net_dict["layers"]]
+                raise LessonError(f"{where}: no layer {unknown[0]!r} (layers: "
+                                  f"{sorted(map(str, ids))})")
+            net_dict["layers"] = [_merge(layer, layers.get(layer.get("id"), {}))
+                                  for layer in listed]
         new_network = network_from_dict(net_dict)
         new_training = training_from_dict(_merge(to_dict(project.training), training or {}))
         new_data = data_from_dict(_merge(to_dict(project.data), data or {}))

@@ -174,14 +174,18 @@ class Network:
         if missing:
             raise ValueError(f"weights for {missing[0]!r} are missing "
                              f"({len(missing)} parameters in all)")
-        values = {name: np.asarray(weights[name]) for name in expected}
+        values = {}
         for name, p in expected.items():  # check everything first: a bad file changes nothing
-            value = values[name]
+            value = np.asarray(weights[name])
             if value.shape != p.value.shape:
                 raise ValueError(f"weights {name!r} have shape {value.shape}, the network "
                                  f"needs {p.value.shape}")
-            if not np.all(np.isfinite(value)):
-                raise ValueError(f"weights {name!r} contain NaN or infinite values")
+            with np.errstate(over="ignore", invalid="ignore"):
+                # checked in the network's dtype: 1e308 is finite in float64, inf in float32
+                values[name] = value.astype(p.value.dtype, copy=False)
+            if not np.all(np.isfinite(values[name])):
+                raise ValueError(f"weights {name!r} contain NaN or infinite values (or values "
+                                 f"too large for {p.value.dtype.name})")
         for name, p in expected.items():
             p.value[...] = values[name]
 

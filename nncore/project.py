@@ -10,7 +10,10 @@ A project file is a ZIP archive with two members:
 
 Saving writes a temporary file in the same folder, flushes it to disk and renames it over
 the target, so a crash never leaves half a file. Loading never executes code: JSON only,
-``np.load(..., allow_pickle=False)``, and every member's size is checked before it is read.
+``np.load(..., allow_pickle=False)``, and every member's size is checked before it is read:
+the ZIP directory's sizes before a member is decompressed, and every array's ``.npy``
+header (type and shape) before the array is allocated, so a zip bomb, a huge declared
+shape or a pickled object array is refused without running or allocating anything.
 A plain ``.json`` file holding only the readable part (as lessons ship) loads too.
 The format is documented in ``docs/project-format.md``.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -30,7 +34,8 @@ from typing import Any
 import numpy as np
 
 from nncore import __version__
-from nncore._types import Array
+from nncore._types import DTYPES, Array
+from nncore.data.limits import human_bytes, memory_limit
 from nncore.errors import ProjectFileError, SpecError
 from nncore.spec import (
     SCHEMA_VERSION,
@@ -49,6 +54,14 @@ SUFFIX = ".bplab"
 MAX_JSON_BYTES = 16 * 1024 * 1024
 MAX_ARRAY_BYTES = 2 * 1024 ** 3
 MAX_ARRAYS = 10_000
+ARRAY_KINDS = "biuf"
+"""Array types a project holds (bool, integers, floats): anything else is refused unread."""
+MAX_NESTING = 32
+"""Deepest nesting of the pass-through objects (view, lesson, preprocessing): real ones
+use fewer than 10 levels, and deeper ones could exhaust the stack of whatever reads,
+copies or sends them next."""
+MAX_HISTORY_VALUE = 2 ** 53
+"""Largest epoch or step number a history may hold (exact in float64)."""
 
 
 @dataclass
@@ -129,15 +142,24 @@ def _read_member(zf: zipfile.ZipFile, name: str, limit: int, path: Path) -> byte
         raise ProjectFileError(f"{path.name}: {name} is {info.file_size} bytes, more than "
                                f"the {limit} allowed")
     with zf.open(info) as member:
-        data = member.read(limit + 1)
-    if len(data) > limit:
+        # ask for no more than the directory claims: zipfile decompresses up to the amount
+        # asked for in one go, so read(limit) would inflate a lying member's bomb in full
+        data = member.read(info.file_size + 1)
+    if len(data) > info.file_size:
         raise ProjectFileError(f"{path.name}: {name} is larger than it claims")
     return data
 
 
+def _array_limit() -> int:
+    """Bytes the arrays of one project may decode to: ``MAX_ARRAY_BYTES``, or a third of
+    the memory limit on a busy machine (the raw member and the arrays coexist briefly)."""
+    return min(MAX_ARRAY_BYTES, memory_limit() // 3)
+
+
 def _parse_document(raw: bytes, path: Path) -> dict[str, Any]:
     try:
-        document = json.loads(raw.decode("utf-8"))
+        # utf-8-sig: a byte-order mark (Windows Notepad adds one to edited lessons) is fine
+        document = json.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError:
         raise ProjectFileError(f"{path.name}: project.json is not UTF-8 text") from None
     except RecursionError:
@@ -145,13 +167,58 @@ def _parse_document(raw: bytes, path: Path) -> dict[str, Any]:
     except json.JSONDecodeError as err:
         raise ProjectFileError(f"{path.name}: invalid JSON at line {err.lineno}, column "
                                f"{err.colno}: {err.msg}") from None
+    except ValueError as err:  # e.g. a number of more than 4300 digits
+        raise ProjectFileError(f"{path.name}: invalid JSON: {err}") from None
     if not isinstance(document, dict):
         raise ProjectFileError(f"{path.name}: expected a JSON object at the top level")
     return document
 
 
+def _npy_size(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> int:
+    """Bytes one ``.npy`` member decodes to, read from its header; refuses any member
+    that is not a plain numeric array or whose header and size disagree."""
+    where = f"{path.name}: arrays.npz member {info.filename!r}"
+    if not info.filename.endswith(".npy"):
+        raise ProjectFileError(f"{where} is not a NumPy array; the file is damaged or was "
+                               "not written by Backprop Lab")
+    with zf.open(info) as member:
+        version = np.lib.format.read_magic(member)
+        read = {(1, 0): np.lib.format.read_array_header_1_0,
+                (2, 0): np.lib.format.read_array_header_2_0}.get(version)
+        if read is None:
+            raise ProjectFileError(f"{where} uses .npy format {version}, which project files "
+                                   "never use")
+        shape, _, dtype = read(member)
+        header = member.tell()
+    if dtype.hasobject or dtype.kind not in ARRAY_KINDS:
+        raise ProjectFileError(f"{path.name}: arrays.npz is unsafe: {info.filename!r} holds "
+                               f"{dtype} values (Python objects need pickle, which could run "
+                               "code); refused without loading it")
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes != info.file_size - header or min(shape, default=0) < 0:
+        raise ProjectFileError(f"{where} is damaged: its header announces shape {shape} "
+                               f"({human_bytes(nbytes)}) but it holds "
+                               f"{human_bytes(info.file_size - header)}")
+    return nbytes
+
+
+def _check_arrays(raw: bytes, path: Path) -> None:
+    """Read every array header before any array is allocated (see ``_npy_size``)."""
+    limit, total = _array_limit(), 0
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+        infos = zf.infolist()
+        if len(infos) > MAX_ARRAYS:
+            raise ProjectFileError(f"{path.name}: too many arrays ({len(infos)})")
+        for info in infos:
+            total += _npy_size(zf, info, path)
+            if total > limit:
+                raise ProjectFileError(f"{path.name}: the arrays would need more than "
+                                       f"{human_bytes(limit)} of memory, the most allowed")
+
+
 def _load_arrays(raw: bytes, path: Path) -> dict[str, np.ndarray]:
     try:
+        _check_arrays(raw, path)
         with np.load(io.BytesIO(raw), allow_pickle=False) as npz:
             if len(npz.files) > MAX_ARRAYS:
                 raise ProjectFileError(f"{path.name}: too many arrays ({len(npz.files)})")
@@ -160,8 +227,11 @@ def _load_arrays(raw: bytes, path: Path) -> dict[str, np.ndarray]:
         raise
     except ValueError as err:  # includes "Object arrays cannot be loaded when allow_pickle"
         raise ProjectFileError(f"{path.name}: arrays.npz is unsafe or malformed ({err})") from None
-    except (OSError, EOFError, zipfile.BadZipFile, KeyError) as err:
+    except (OSError, EOFError, zipfile.BadZipFile, KeyError, zlib.error, NotImplementedError,
+            RuntimeError) as err:  # RuntimeError: an encrypted member
         raise ProjectFileError(f"{path.name}: arrays.npz is damaged ({err})") from None
+    except MemoryError:
+        raise ProjectFileError(f"{path.name}: the arrays do not fit in memory") from None
 
 
 def load_project(path: str | os.PathLike) -> Project:
@@ -174,7 +244,7 @@ def load_project(path: str | os.PathLike) -> Project:
             with zipfile.ZipFile(path) as zf:
                 document = _parse_document(_read_member(zf, "project.json", MAX_JSON_BYTES,
                                                         path), path)
-                arrays = _load_arrays(_read_member(zf, "arrays.npz", MAX_ARRAY_BYTES, path),
+                arrays = _load_arrays(_read_member(zf, "arrays.npz", _array_limit(), path),
                                       path) if "arrays.npz" in zf.namelist() else {}
         else:
             with open(path, "rb") as f:
@@ -212,20 +282,45 @@ def project_from_document(document: dict[str, Any], arrays: dict[str, np.ndarray
     for name, value in weights.items():
         if not np.issubdtype(value.dtype, np.floating):
             raise ProjectFileError(f"{source}: weights {name!r} are not floating-point")
-    history = None
+    _check_values(weights, "weights", training.dtype, source)
+    for name, state in optimizer_state.items():
+        _check_values(state, f"optimizer state of {name!r}:", training.dtype, source)
     columns = _group(arrays, "history/")
-    if columns:
-        try:
-            history = History.from_arrays(columns, _text(document.get("history_metric"),
-                                                         "accuracy"))
-        except (ValueError, TypeError) as err:
-            raise ProjectFileError(f"{source}: history: {err}") from None
+    history = _history(columns, _text(document.get("history_metric"), "accuracy"),
+                       source) if columns else None
     return Project(network, training, data, weights or None, optimizer_state or None,
                    _int(document.get("optimizer_step"), source), history,
                    _optional_dict(document.get("preprocessing"), "preprocessing", source),
                    _optional_dict(document.get("lesson"), "lesson", source),
                    _optional_dict(document.get("view"), "view", source) or {},
                    _text(document.get("title"), ""))
+
+
+def _check_values(arrays: dict[str, np.ndarray], what: str, dtype: str, source: str) -> None:
+    """Refuse NaN, infinite or out-of-range numbers: the app never saves them (the NaN
+    guard keeps finite weights), and 1e308 would silently become inf in float32."""
+    limit = np.finfo(DTYPES.get(dtype, np.float64)).max
+    for name, value in arrays.items():
+        if value.dtype.kind == "f" and value.size and not (
+                np.all(np.isfinite(value)) and np.max(np.abs(value)) <= limit):
+            raise ProjectFileError(f"{source}: {what} {name!r} hold NaN, infinite or values "
+                                   f"too large for {dtype}; the file is damaged")
+
+
+def _history(columns: dict[str, np.ndarray], metric: str, source: str) -> History:
+    """The saved history; its epoch and step numbers must be whole, finite, >= 0 and in
+    order (a plot or a resumed run could not make sense of anything else)."""
+    try:
+        for name in ("epoch", "step"):
+            values = np.asarray(columns.get(name, []), dtype=np.float64).reshape(-1)
+            if not (np.all(np.isfinite(values)) and np.all(values == np.round(values))
+                    and np.all((values >= 0) & (values <= MAX_HISTORY_VALUE))):
+                raise ValueError(f"the {name} numbers must be whole numbers >= 0")
+            if np.any(np.diff(values) < (1 if name == "epoch" else 0)):
+                raise ValueError(f"the {name} numbers must increase")
+        return History.from_arrays(columns, metric)
+    except (ValueError, TypeError, OverflowError) as err:
+        raise ProjectFileError(f"{source}: history: {err}") from None
 
 
 def _group(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:
@@ -249,4 +344,21 @@ def _optional_dict(value: Any, name: str, source: str) -> dict[str, Any] | None:
         return None
     if not isinstance(value, dict):
         raise ProjectFileError(f"{source}: {name} must be a JSON object")
+    if _nesting(value) > MAX_NESTING:
+        raise ProjectFileError(f"{source}: {name} is nested more than {MAX_NESTING} levels "
+                               "deep; the file is damaged or was not written by Backprop Lab")
     return value
+
+
+def _nesting(value: Any) -> int:
+    """How deeply lists and objects nest in ``value`` (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            if deepest > MAX_NESTING:
+                break
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return deepest

@@ -302,6 +302,7 @@ class Runner:
         interval = max(1.0 / self.max_rate, nbytes / WEIGHTS_BYTES_PER_SECOND)
         return now - self._clock.weights >= interval
 
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")  # a diverged network
     def _evaluate(self) -> Evaluation | None:
         session = self.session
         info = session.splits.info
@@ -342,8 +343,10 @@ def serve(channel: Channel, *, slice_seconds: float = 0.02, max_rate: float = 30
     """Answer commands until ``("quit",)``; train in slices while running.
 
     Messages in: ``(command, *args)``; the first must be ``("open", document, arrays)``.
-    Messages out: ``("update", Update)``, ``("error", text)``, ``("refused", text)``,
-    ``("needs_reset", [fields])``, ``("gradcheck", result)``, ``("closed",)``.
+    Messages out: ``("opened", state)`` or ``("open_failed", text)`` (then no project is
+    open: later commands must not act on the one opened before), ``("update", Update)``,
+    ``("error", text)``, ``("refused", text)``, ``("needs_reset", [fields])``,
+    ``("gradcheck", result)``, ``("exported", token, project)``, ``("closed",)``.
     An exception never ends the loop: it is reported and the run marked failed.
     """
     runner: Runner | None = None
@@ -368,7 +371,8 @@ def _dispatch(channel: Channel, runner: Runner | None, command: str, args: tuple
             channel.send(("opened", runner.state.value))
             _send_all(channel, [runner._update(force=True, full=True)])
         except Exception as err:  # any failure is reported, not raised
-            channel.send(("error", _describe(err)))
+            channel.send(("open_failed", _describe(err)))
+            return None
         return runner
     if runner is None:
         channel.send(("error", f"cannot {command}: no project is open"))

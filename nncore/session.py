@@ -16,7 +16,7 @@ import numpy as np
 
 from nncore._types import DTYPES, Array
 from nncore.data.dataset import Splits
-from nncore.errors import SpecError
+from nncore.errors import DataError, ProjectFileError, SpecError
 from nncore.gradcheck import DEFAULT_THRESHOLD, GradCheckResult, gradient_check
 from nncore.network import Network, build, encode_targets
 from nncore.optimizers import Optimizer, RMSprop, make_optimizer
@@ -34,7 +34,7 @@ from nncore.spec import (
     check,
     resolve_output,
 )
-from nncore.training import Trainer, TrainingData
+from nncore.training import History, Trainer, TrainingData
 
 if TYPE_CHECKING:
     from nncore.project import Project
@@ -75,6 +75,21 @@ def training_data(splits: Splits, resolved: Resolved, dtype: type) -> TrainingDa
         splits.x_val.astype(dtype, copy=False), encode(splits.y_val), task,
         np.asarray(splits.y_train).reshape(-1) if classification else None,
         np.asarray(splits.y_val).reshape(-1) if classification else None)
+
+
+def _check_splits(splits: Splits) -> None:
+    """Refuse data no network can learn from, with a message instead of a silent run
+    (the loaders already refuse these; prepared ``Splits`` may come from anywhere)."""
+    info = splits.info
+    if info.is_classification and info.n_classes < 2:
+        raise DataError(f"{info.name}: has a single class; a classifier needs at least two")
+    for split, x, y in (("training", splits.x_train, splits.y_train),
+                        ("validation", splits.x_val, splits.y_val)):
+        for what, values in (("inputs", x), ("targets", y)):
+            values = np.asarray(values)
+            if values.dtype.kind == "f" and values.size and not np.isfinite(values).all():
+                raise DataError(f"{info.name}: the {split} {what} contain NaN or infinite "
+                                "values; remove or replace them")
 
 
 RESET_FIELDS = ("loss", "seed", "dtype", "bugs", "huber_delta", "shuffle")
@@ -127,6 +142,7 @@ class Session:
 
             splits = prepare(load_dataset(data), data)
         self.network_spec, self.training_spec, self.data_spec = network, training, data
+        _check_splits(splits)
         self.splits = splits
         info = splits.info
         self.resolved = resolve_output(network, training, info.task, info.n_classes,
@@ -250,12 +266,14 @@ def session_to_project(session: Session, **extras) -> Project:
 
     data_spec = session.data_spec if session.data_spec is not None else DataSpec()
     optimizer_state = session.optimizer.state_dict()
+    history = session.trainer.history  # a copy: a live one would grow while it is saved
+    history = History(history.metric_name, list(history.records))
     return Project(
         session.network_spec, session.training_spec, data_spec,
         weights=session.network.get_weights(),
         optimizer_state=optimizer_state["state"] or None,
         optimizer_step=session.optimizer.step_count,
-        history=session.trainer.history,
+        history=history,
         preprocessing=session.splits.preprocessing.to_dict(), **extras)
 
 
@@ -263,11 +281,15 @@ def session_from_project(project: Project, *, splits: Splits | None = None) -> S
     """A session for ``project``, continuing from its weights, optimizer state and history."""
     session = Session(project.network, project.training, project.data, splits=splits)
     if project.weights:
-        session.load_weights(project.weights)
-        if project.optimizer_state:
-            session.optimizer.load_state_dict({
-                "name": session.optimizer.name, "step": project.optimizer_step,
-                "state": project.optimizer_state})
+        try:
+            session.load_weights(project.weights)
+            if project.optimizer_state:
+                session.optimizer.load_state_dict({
+                    "name": session.optimizer.name, "step": project.optimizer_step,
+                    "state": project.optimizer_state})
+        except ValueError as err:  # a damaged file, or weights saved for another design
+            raise ProjectFileError(f"the saved trained state does not fit this design: {err}. "
+                                   "Reset to train from new weights") from None
         if project.history is not None and len(project.history):
             session.trainer.restore_progress(project.history)
     return session

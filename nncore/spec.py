@@ -610,6 +610,8 @@ def _coerce(value: Any, annotation: Any, path: str) -> Any:
     if annotation is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise SpecError([Problem(path, f"must be a number, got {value!r}")])
+        if isinstance(value, int) and abs(value) > 2 ** 1023:  # float() would overflow
+            raise SpecError([Problem(path, "is too large a number")])
         return float(value)
     if annotation in (int, bool, str):
         if type(value) is not annotation:
@@ -666,7 +668,7 @@ def _layer_from_dict(value: Any, path: str) -> LayerSpec:
     if not isinstance(value, dict):
         raise SpecError([Problem(path, f"a layer must be an object, got {type(value).__name__}")])
     kind = value.get("kind")
-    if kind not in LAYER_KINDS:
+    if not isinstance(kind, str) or kind not in LAYER_KINDS:  # a list kind is unhashable
         raise SpecError([Problem(f"{path}.kind", f"unknown layer kind {kind!r}",
                                  f"use one of {sorted(LAYER_KINDS)}")])
     return _dataclass_from_dict(LAYER_KINDS[kind], value, path)

@@ -71,6 +71,8 @@ class TrainingData:
                                  f"{t.shape[0]}")
             if x.size and not np.all(np.isfinite(x)):
                 raise ValueError(f"{name} inputs contain NaN or infinite values")
+            if t.size and not np.all(np.isfinite(t)):
+                raise ValueError(f"{name} targets contain NaN or infinite values")
 
     @property
     def metric_name(self) -> str:

@@ -64,6 +64,12 @@ def grid_points(extent: tuple[float, float, float, float], resolution: int) -> A
     return np.column_stack([gx.ravel(), gy.ravel()])
 
 
+# A diverged network (the NaN guard keeps the last finite weights, which can be huge)
+# overflows here; the picture then shows it, without a warning.
+_QUIET = np.errstate(over="ignore", invalid="ignore", divide="ignore")
+
+
+@_QUIET
 def decision_map(network: Network, preprocessing: Preprocessing,
                  extent: tuple[float, float, float, float], resolution: int = 200) -> GridMap:
     """Class-1 probability (binary) or winning class and its probability (multi-class)."""
@@ -78,6 +84,7 @@ def decision_map(network: Network, preprocessing: Preprocessing,
     return GridMap(out.max(axis=1).reshape(shape), extent, winner.reshape(shape))
 
 
+@_QUIET
 def unit_maps(network: Network, preprocessing: Preprocessing,
               extent: tuple[float, float, float, float], resolution: int = 24,
               max_units: int = 64) -> dict[str, Array]:
@@ -108,6 +115,7 @@ def feature_maps(preprocessing: Preprocessing, extent: tuple[float, float, float
     return np.ascontiguousarray(inputs.T.reshape(-1, resolution, resolution), dtype=np.float32)
 
 
+@_QUIET
 def fit_curve(network: Network, preprocessing: Preprocessing, x_range: tuple[float, float],
               n: int = 400) -> tuple[Array, Array]:
     """Predictions along a 1-D input range: ``(x, y)`` of shape ``(n,)`` and ``(n, k)``."""

@@ -25,6 +25,8 @@ from nncore.spec import to_dict
 from nncore.training import EpochRecord
 
 STARTING = "starting"
+RUN_MESSAGES = frozenset({"update", "error", "refused", "needs_reset", "gradcheck"})
+"""Messages about the engine's current run (ignored when that run is not ours)."""
 
 
 class TrainingController(QObject):
@@ -56,7 +58,9 @@ class TrainingController(QObject):
         self._history: list[EpochRecord] = []
         self._last_update: Update | None = None
         self._export_token = 0
-        self._export_callbacks: dict[int, Callable[[Project], None]] = {}
+        self._export_callbacks: dict[int, tuple[Callable[[Project], None], int]] = {}
+        self._opening = 0  # "open" commands the engine has not answered yet
+        self._run = 0  # counts the engine runs opened (or forgotten): whose export is whose
         self._detail = Detail()
         document.training_changed.connect(self._on_training_changed)
         document.network_changed.connect(self._on_network_changed)
@@ -167,7 +171,7 @@ class TrainingController(QObject):
             callback(self.document.project)
             return
         self._export_token += 1
-        self._export_callbacks[self._export_token] = callback
+        self._export_callbacks[self._export_token] = (callback, self._run)
         self._send("export", self._export_token)
 
     def sync_to_document(self, timeout_ms: int = 3000) -> bool:
@@ -214,9 +218,10 @@ class TrainingController(QObject):
         if not with_weights:
             project = dataclasses.replace(project, weights=None, optimizer_state=None,
                                           history=None)
-        self._engine_project = project
+        self._new_run(project)
         self._history = list(project.history.records) if project.history else []
         self._set_state(STARTING)
+        self._opening += 1
         self._send("open", to_document(project), project_arrays(project))
         if self._detail != Detail():
             self._send("set_detail", dataclasses.asdict(self._detail))
@@ -239,7 +244,7 @@ class TrainingController(QObject):
         if self._engine_project is None:
             return
         if self._engine_is_fresh():
-            self._engine_project = None  # nothing trained yet: reopen on the next command
+            self._new_run(None)  # nothing trained yet: reopen on the next command
             self._set_stale(False)
             return
         reasons = self._reset_reasons()
@@ -278,7 +283,7 @@ class TrainingController(QObject):
     def _on_project_replaced(self) -> None:
         if self.is_running:
             self._send("pause")
-        self._engine_project = None
+        self._new_run(None)
         self._set_stale(False)
         self._history = list(self.document.project.history.records) \
             if self.document.project.history else []
@@ -290,6 +295,10 @@ class TrainingController(QObject):
     @Slot(object)
     def _on_message(self, message: tuple) -> None:
         kind = message[0]
+        if kind in RUN_MESSAGES and (self._engine_project is None or self._opening):
+            # From a run the user has since reset, replaced (New, Open) or that failed to
+            # open: its records and state are not the current run's.
+            return
         handler = getattr(self, f"_msg_{kind}", None)
         if handler is not None:
             handler(*message[1:])
@@ -307,12 +316,31 @@ class TrainingController(QObject):
             self.export(self._store_in_document)
 
     def _msg_opened(self, _state: str) -> None:
-        pass
+        self._opening = max(0, self._opening - 1)
+
+    def _msg_open_failed(self, text: str) -> None:
+        self._opening = max(0, self._opening - 1)
+        if not self._opening:  # (else a newer open is on its way: that one decides)
+            self._new_run(None)
+            self._set_state(RunState.FAILED.value)
+            self._answer_exports_from_document()
+        self.error_occurred.emit(text)
+
+    def _new_run(self, project: Project | None) -> None:
+        """The engine's project is now ``project`` (None: none of ours is open)."""
+        self._engine_project = project
+        self._run += 1
+
+    def _answer_exports_from_document(self) -> None:
+        """No engine run will answer the pending exports: answer with the document."""
+        callbacks, self._export_callbacks = self._export_callbacks, {}
+        for callback, _run in callbacks.values():
+            callback(self.document.project)
 
     def _msg_error(self, text: str) -> None:
-        if self._state == STARTING:
-            self._engine_project = None
-            self._set_state(RunState.FAILED.value)
+        self.error_occurred.emit(text)
+
+    def _msg_worker_error(self, text: str) -> None:  # whatever the run: never ignored
         self.error_occurred.emit(text)
 
     def _msg_refused(self, text: str) -> None:
@@ -326,15 +354,15 @@ class TrainingController(QObject):
         self.gradcheck_finished.emit(result)
 
     def _msg_exported(self, token: int, project: Project) -> None:
-        callback = self._export_callbacks.pop(token, None)
-        if callback is not None:
-            callback(project)
+        callback, run = self._export_callbacks.pop(token, (None, 0))
+        if callback is not None:  # a run since replaced or reset exports what is not ours
+            callback(project if run == self._run else self.document.project)
 
     def _msg_closed(self) -> None:
         pass
 
     def _store_in_document(self, project: Project) -> None:
-        if self._stale:
+        if self._stale or project is self.document.project:  # (nothing new: stay clean)
             return
         self.document.set_trained_state(project.weights, project.history,
                                         project.optimizer_state, project.optimizer_step,
@@ -342,7 +370,9 @@ class TrainingController(QObject):
 
     @Slot(str)
     def _on_engine_lost(self, text: str) -> None:
-        self._engine_project = None
+        self._new_run(None)
+        self._opening = 0
         self._set_state(RunState.FAILED.value)
+        self._answer_exports_from_document()
         self.engine_lost.emit(f"{text}. Your design and the last saved weights are safe; "
                               "press Train to start a new run.")

@@ -9,6 +9,7 @@ delaying it. Results arrive on the GUI thread as ``frame_ready(VisualFrame)``.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -78,7 +79,14 @@ class _Computer(QObject):
 
     @Slot()
     def run(self) -> None:
+        try:
+            self._serve()
+        finally:  # whatever happens, end the thread's event loop so shutdown() can join it
+            QThread.currentThread().quit()
+
+    def _serve(self) -> None:
         last = 0.0
+        reported: set[str] = set()
         while True:
             with self._wake:
                 while self._job is None and not self._quit:
@@ -93,10 +101,15 @@ class _Computer(QObject):
                     if self._job is not None:
                         job, self._job = self._job, None
             last = time.perf_counter()
-            frame = self._compute(job)
+            try:
+                frame = self._compute(job)
+            except Exception as err:  # a bug in one frame must not end the pictures for good
+                if repr(err) not in reported:  # report each distinct failure once, not 30/s
+                    reported.add(repr(err))
+                    sys.excepthook(*sys.exc_info())
+                continue
             if frame is not None:
                 self.frame_ready.emit(frame)
-        QThread.currentThread().quit()
 
     def _compute(self, job: _Job) -> VisualFrame | None:
         key = (job.network, job.training.loss, job.training.huber_delta, id(job.splits))

@@ -17,6 +17,7 @@ import multiprocessing
 import os
 import queue
 import threading
+import traceback
 from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -53,6 +54,7 @@ class TrainingWorker(QObject):
     """Relays commands to the engine and its messages back, from a worker thread."""
 
     message_received = Signal(object)   # ("update", Update), ("error", str), ...
+    # ("worker_error", str): the worker itself could not relay a message (a bug)
     engine_lost = Signal(str)           # the child process died; the text says how
     engine_started = Signal()
     engine_fallback = Signal(str)       # the child could not start: running in-thread
@@ -152,6 +154,9 @@ class TrainingWorker(QObject):
                 self._commands.send(message)
             except (BrokenPipeError, OSError):
                 return True  # the child died; the liveness check restarts it
+            except Exception as err:  # e.g. a value pickle cannot send: report, keep relaying
+                self.message_received.emit(("worker_error", _bug_report(
+                    f"cannot send the command {message[0]!r} to the training process", err)))
 
     def _forward_updates(self) -> None:
         try:
@@ -161,6 +166,9 @@ class TrainingWorker(QObject):
                 self.message_received.emit(self._updates.recv())
         except (EOFError, OSError):
             pass  # the child is gone; the liveness check reports it
+        except Exception as err:  # a message that cannot be unpickled: report, keep relaying
+            self.message_received.emit(("worker_error", _bug_report(
+                "a message from the training process was unreadable", err)))
 
     def _quit_child(self) -> None:
         try:
@@ -185,6 +193,13 @@ class TrainingWorker(QObject):
             if conn is not None:
                 conn.close()
         self._process = self._commands = self._updates = None
+
+
+def _bug_report(what: str, err: Exception) -> str:
+    """The error text for a relaying failure, traceback included: it is a bug in the app,
+    not something the user did, so the crash reporter offers the details."""
+    details = "".join(traceback.format_exception(err))
+    return f"{type(err).__name__}: {what}: {err}\n\n{details}"
 
 
 class _BlasEnvironment:

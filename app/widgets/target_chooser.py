@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import csv
 import gzip
+import itertools
+import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +20,9 @@ from app.widgets.form_layout import CompactComboBox
 from app.widgets.tooltips import rich_tooltip
 from nncore.data import file_format
 from nncore.errors import NNCoreError
+
+MAX_PEEK_CHARS = 1_000_000
+"""Characters of one CSV line the chooser reads at most."""
 
 
 def file_columns(path: str | Path) -> tuple[list[str], str | None]:
@@ -44,7 +50,9 @@ def _csv_header(path: Path) -> list[str]:
     opener = gzip.open if gzipped else open
     with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as f:
         lines = []
-        for line in f:
+        # a bounded read: a file (or a gzip bomb) without line breaks, or of nothing but
+        # blank lines, is not read whole on the GUI thread
+        for line in itertools.islice(iter(lambda: f.readline(MAX_PEEK_CHARS), ""), 1000):
             if line.strip() and not line.lstrip().startswith("#"):
                 lines.append(line)
             if len(lines) == 2:
@@ -88,7 +96,8 @@ class TargetChooser(CompactComboBox):
         if path:
             try:
                 columns, self.default = file_columns(path)
-            except (OSError, ValueError, NNCoreError):
+            except (OSError, ValueError, EOFError, NNCoreError, zipfile.BadZipFile,
+                    zlib.error, csv.Error):  # (damaged .npz, .gz; a huge CSV field)
                 columns = []  # the data source reports why the file cannot be read
         blocked = self.blockSignals(True)
         self.clear()

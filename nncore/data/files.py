@@ -155,6 +155,9 @@ def _npz_inputs(x: np.ndarray, path: Path,
     if x.dtype.kind not in "biuf" or x.ndim == 0:
         raise DataError(f"{path}: array {name!r} must be a numeric array of shape "
                         f"(n_samples, n_features), got dtype {x.dtype} and shape {x.shape}")
+    if x.shape[0] == 0:  # (reshaping it to (0, -1) would fail without a message)
+        raise DataError(f"{path}: array {name!r} holds no samples (shape {x.shape}); choose "
+                        "a file with data")
     x = x.reshape(-1, 1) if x.ndim == 1 else x
     inputs, image_shape = images_to_inputs(x, path, f"array {name!r}")
     return inputs, image_shape, x.dtype == np.uint8

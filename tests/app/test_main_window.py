@@ -93,7 +93,7 @@ def test_a_design_change_after_training_asks_for_a_reset(qtbot, window):
                                 "Set units")
     qtbot.waitUntil(lambda: window.message_bar.isVisible(), timeout=5000)
     assert ctl.is_stale
-    assert "Reset" in [b.text() for b in window.message_bar._buttons][0]
+    assert window.message_bar.button("Reset and apply") is not None
     window.message_bar.button("Reset and apply").click()
     qtbot.waitUntil(lambda: not ctl.is_stale and ctl.state == RunState.READY.value,
                     timeout=10000)

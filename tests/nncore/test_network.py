@@ -373,6 +373,9 @@ def _bad_weights(kind):
         weights["dense-2.bias"][1] = np.nan
     elif kind == "inf":
         weights["dense-2.weight"][0, 0] = np.inf
+    elif kind == "too-large":  # finite in float64, inf once stored in the float32 network
+        weights = {k: v.astype(np.float64) for k, v in weights.items()}
+        weights["dense-1.weight"][0, 0] = 1e308
     return weights
 
 
@@ -381,15 +384,16 @@ def _bad_weights(kind):
     ("misshapen", r"'dense-2.weight' have shape \(5, 4\), the network needs \(5, 3\)"),
     ("nan", "'dense-2.bias' contain NaN"),
     ("inf", "'dense-2.weight' contain NaN or infinite"),
+    ("too-large", "'dense-1.weight' .* too large for float32"),
 ])
 def test_set_weights_errors_name_the_parameter(kind, message):
     with pytest.raises(ValueError, match=message):
-        make_network(mlp_spec([5])).set_weights(_bad_weights(kind))
+        make_network(mlp_spec([5]), dtype=np.float32).set_weights(_bad_weights(kind))
 
 
-@pytest.mark.parametrize("kind", ["missing", "misshapen", "nan", "inf"])
+@pytest.mark.parametrize("kind", ["missing", "misshapen", "nan", "inf", "too-large"])
 def test_set_weights_that_fail_leave_the_network_unchanged(kind):
-    net = make_network(mlp_spec([5]))
+    net = make_network(mlp_spec([5]), dtype=np.float32)
     before = net.flat.values.copy()
     with pytest.raises(ValueError):
         net.set_weights(_bad_weights(kind))

@@ -532,6 +532,13 @@ def test_training_data_rejects_non_finite_inputs_and_ragged_targets():
         TrainingData(x, np.zeros((3, 1)), x[:0], np.zeros((0, 1)), "regression")
 
 
+def test_training_data_rejects_non_finite_targets():
+    x = np.zeros((4, 2))
+    targets = np.array([[0.0], [np.inf], [1.0], [2.0]])
+    with pytest.raises(ValueError, match="training targets contain NaN or infinite"):
+        TrainingData(x, targets, x[:0], np.zeros((0, 1)), "regression")
+
+
 # --------------------------------------------------------------------------- convergence
 
 
