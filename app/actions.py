@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QStyle, QWidget
+from PySide6.QtWidgets import QMenu, QMenuBar, QStyle, QToolBar, QToolButton, QWidget
 
 
 @dataclass
@@ -79,3 +80,51 @@ def create_actions(window: QWidget, document) -> Actions:
                                 "(Ctrl+G)", "Ctrl+G"),
         about=_action(window, "About Backprop Lab", "Version and credits"),
     )
+
+
+def build_toolbar(a: Actions, run_status: QWidget) -> tuple[QToolBar, QToolButton]:
+    """File actions, the lessons drop-down, the run controls and the run read-out."""
+    bar = QToolBar("Main")
+    bar.setObjectName("main-toolbar")
+    bar.setMovable(False)
+    bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+    for action in (a.new, a.open, a.save):
+        bar.addAction(action)
+    bar.addSeparator()
+    lessons = QToolButton()
+    lessons.setText("Lessons")
+    lessons.setToolTip("Open a lesson: a ready-made experiment with a story")
+    lessons.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+    lessons.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+    bar.addWidget(lessons)
+    bar.addSeparator()
+    for action in (a.train, a.step_batch, a.step_epoch, a.stop, a.reset):
+        bar.addAction(action)
+    bar.addSeparator()
+    bar.addWidget(run_status)
+    return bar, lessons
+
+
+def build_menus(menu: QMenuBar, a: Actions) -> tuple[QMenu, QMenu]:
+    """File, Edit, Training, Lessons and Help menus; returns (recent files, lessons)."""
+    file_menu = menu.addMenu("&File")
+    for action in (a.new, a.open):
+        file_menu.addAction(action)
+    recent = file_menu.addMenu("Open &Recent")
+    file_menu.addSeparator()
+    for action in (a.save, a.save_as, None, a.export_history, a.export_screenshot, None, a.quit):
+        if action is None:
+            file_menu.addSeparator()
+        else:
+            file_menu.addAction(action)
+    edit = menu.addMenu("&Edit")
+    edit.addAction(a.undo)
+    edit.addAction(a.redo)
+    training = menu.addMenu("&Training")
+    for action in (a.train, a.step_batch, a.step_epoch, a.stop, a.reset):
+        training.addAction(action)
+    training.addSeparator()
+    training.addAction(a.check_gradients)
+    lessons = menu.addMenu("&Lessons")
+    menu.addMenu("&Help").addAction(a.about)
+    return recent, lessons

@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
+from PySide6.QtWidgets import QMessageBox
 
+from nncore.errors import ProjectFileError
 from nncore.locations import ensure_dir, user_data_dir
-from nncore.project import Project, save_project
+from nncore.project import Project, load_project, save_project
 from nncore.runner import RunState
 
 INTERVAL_MS = 2 * 60 * 1000
@@ -157,3 +159,46 @@ class Autosaver(QObject):
         self._timer.stop()
         for path in (self.project_path, self.note_path):
             path.unlink(missing_ok=True)
+
+
+def recover_latest(document, folder: Path, ask) -> tuple[str, str] | None:
+    """Offer the newest crashed session's autosave and open it if the user agrees.
+
+    ``ask(name, when)`` answers ``Open`` (recover), ``Discard`` (delete every leftover
+    autosave) or anything else (keep them for next time). Returns the message to show
+    (text, kind) or None when there was nothing to recover.
+    """
+    found = find_recoverable(folder)
+    if not found:
+        return None
+    latest = found[0]
+    name = Path(latest.original).name if latest.original else "an unsaved project"
+    answer = ask(name, latest.age_text)
+    if answer == QMessageBox.StandardButton.Discard:
+        for item in found:
+            discard(item)
+        return None
+    if answer != QMessageBox.StandardButton.Open:
+        return None
+    try:
+        project = load_project(latest.project_path)
+    except ProjectFileError as err:
+        return f"The autosave could not be read: {err}", "problem"
+    document.replace_project(project, latest.original, modified=True)
+    discard(latest)
+    return f"Recovered {name} as autosaved at {latest.age_text}. Save it to keep it.", "info"
+
+
+def ask_to_recover(parent, name: str, when: str) -> QMessageBox.StandardButton:
+    """Ask whether to recover an autosave: ``Open`` to recover, ``Discard`` or ``Cancel``."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
+                      f"Backprop Lab did not close properly last time. Recover "
+                      f"{name} as it was autosaved at {when}?", parent=parent)
+    box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole).setObjectName("recover")
+    box.setStandardButtons(QMessageBox.StandardButton.Discard |
+                           QMessageBox.StandardButton.Cancel)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is not None and clicked.objectName() == "recover":
+        return QMessageBox.StandardButton.Open
+    return box.standardButton(clicked) if clicked else QMessageBox.StandardButton.Cancel

@@ -88,6 +88,34 @@ class FileActions(QObject):
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
 
+    def export_history(self, records: list, metric_name: str) -> bool:
+        """Ask for a file and write the run's per-epoch history as CSV."""
+        from app.plots.export import export_history_csv
+
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export history", "history.csv",
+                                              "CSV files (*.csv)")
+        if not path:
+            return False
+        try:
+            export_history_csv(records, path, metric_name)
+        except OSError as err:
+            self._error("Could not export the history", f"{path}: {err}")
+            return False
+        self.message.emit(f"Wrote {path}")
+        return True
+
+    def export_window_picture(self, widget) -> bool:
+        """Ask for a file and save a PNG picture of ``widget``."""
+        path, _ = QFileDialog.getSaveFileName(self.window, "Export window",
+                                              "backprop-lab.png", "PNG images (*.png)")
+        if not path:
+            return False
+        if not widget.grab().save(path):
+            self._error("Could not save the picture", f"{path}: the file could not be written")
+            return False
+        self.message.emit(f"Wrote {path}")
+        return True
+
     def recent_files(self) -> list[str]:
         """Recently opened or saved projects, newest first, that still exist."""
         value = self.settings.value("recent_files", [])

@@ -13,24 +13,21 @@ from PySide6.QtCore import QSettings, Qt, QTimer, Slot
 from PySide6.QtGui import QCloseEvent, QColor, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QMainWindow,
     QMessageBox,
     QScrollArea,
     QSplitter,
-    QToolBar,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from app.actions import create_actions
-from app.autosave import Autosaver
+from app.actions import build_menus, build_toolbar, create_actions
+from app.autosave import Autosaver, ask_to_recover
 from app.data_source import DataSource
 from app.document import ProjectDocument
 from app.file_actions import FileActions
 from app.message_bar import MessageBar
-from app.run_status import RunStatus
+from app.run_status import RunStatus, final_summary
 from app.theme import PROBLEM, configure_pyqtgraph
 from app.training.controller import STARTING, TrainingController
 from app.training.visualiser import Visualiser
@@ -58,7 +55,9 @@ class MainWindow(QMainWindow):
         self.actions = create_actions(self, self.document)
         self.files = FileActions(self, self.document, self.controller, self.settings)
         self.autosaver = Autosaver(self.document, self.controller, parent=self)
+        self.ask_recover = lambda name, when: ask_to_recover(self, name, when)
         self._closing = False
+        self.start_screen = None
         self._build_panels()
         self._build_toolbar()
         self._build_menus()
@@ -138,61 +137,18 @@ class MainWindow(QMainWindow):
         self.doctor_panel.count_changed.connect(self._on_doctor_count_changed)
 
     def _build_toolbar(self) -> None:
-        a = self.actions
-        bar = QToolBar("Main")
-        bar.setObjectName("main-toolbar")
-        bar.setMovable(False)
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        for action in (a.new, a.open, a.save):
-            bar.addAction(action)
-        bar.addSeparator()
-        self.lessons_button = QToolButton()
-        self.lessons_button.setText("Lessons")
-        self.lessons_button.setToolTip("Open a lesson: a ready-made experiment with a story")
-        self.lessons_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
-        self.lessons_button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-        bar.addWidget(self.lessons_button)
-        bar.addSeparator()
-        for action in (a.train, a.step_batch, a.step_epoch, a.stop, a.reset):
-            bar.addAction(action)
-        bar.addSeparator()
         self.run_status = RunStatus()
-        bar.addWidget(self.run_status)
-        self.addToolBar(bar)
-        self.toolbar = bar
+        self.toolbar, self.lessons_button = build_toolbar(self.actions, self.run_status)
+        self.addToolBar(self.toolbar)
 
     def _build_menus(self) -> None:
-        a = self.actions
-        menu = self.menuBar()
-        file_menu = menu.addMenu("&File")
-        for action in (a.new, a.open):
-            file_menu.addAction(action)
-        self.recent_menu = file_menu.addMenu("Open &Recent")
-        file_menu.addSeparator()
-        for action in (a.save, a.save_as):
-            file_menu.addAction(action)
-        file_menu.addSeparator()
-        file_menu.addAction(a.export_history)
-        file_menu.addAction(a.export_screenshot)
-        file_menu.addSeparator()
-        file_menu.addAction(a.quit)
-        edit = menu.addMenu("&Edit")
-        edit.addAction(a.undo)
-        edit.addAction(a.redo)
-        training = menu.addMenu("&Training")
-        for action in (a.train, a.step_batch, a.step_epoch, a.stop, a.reset):
-            training.addAction(action)
-        training.addSeparator()
-        training.addAction(a.check_gradients)
-        self.lessons_menu = menu.addMenu("&Lessons")
         from app.lessons import populate_lessons_menu
 
+        self.recent_menu, self.lessons_menu = build_menus(self.menuBar(), self.actions)
         populate_lessons_menu(self.lessons_menu, self.open_lesson)
         self.lessons_menu.addSeparator()
         self.lessons_menu.addAction("Start screen…", lambda: self.show_start_screen(force=True))
         self.lessons_button.setMenu(self.lessons_menu)
-        help_menu = menu.addMenu("&Help")
-        help_menu.addAction(a.about)
         self._fill_recent_menu(self.files.recent_files())
 
     def _connect(self) -> None:
@@ -202,7 +158,7 @@ class MainWindow(QMainWindow):
         a.save.triggered.connect(self.files.save)
         a.save_as.triggered.connect(self.files.save_as)
         a.export_history.triggered.connect(self._export_history)
-        a.export_screenshot.triggered.connect(self._export_screenshot)
+        a.export_screenshot.triggered.connect(lambda: self.files.export_window_picture(self))
         a.quit.triggered.connect(self.close)
         a.about.triggered.connect(self._show_about)
         a.train.triggered.connect(ctl.toggle)
@@ -315,7 +271,7 @@ class MainWindow(QMainWindow):
             if kind == "problem":
                 self.message_bar.show_message(snap.message, kind, (("Reset", self._reset),))
             else:
-                self.statusBar().showMessage(_final_summary(update), 15000)
+                self.statusBar().showMessage(final_summary(update), 15000)
 
     @Slot(str)
     def _on_controller_error(self, text: str) -> None:
@@ -363,22 +319,9 @@ class MainWindow(QMainWindow):
         self.recent_menu.setEnabled(bool(files))
 
     def _export_history(self) -> None:
-        from app.plots.export import export_history_csv
-
-        path, _ = QFileDialog.getSaveFileName(self, "Export history", "history.csv",
-                                              "CSV files (*.csv)")
-        if path:
-            metric = self.controller.last_update.snapshot.metric_name \
-                if self.controller.last_update else "accuracy"
-            export_history_csv(self.controller.history, path, metric)
-            self.statusBar().showMessage(f"Wrote {path}", 5000)
-
-    def _export_screenshot(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export window", "backprop-lab.png",
-                                              "PNG images (*.png)")
-        if path:
-            self.grab().save(path)
-            self.statusBar().showMessage(f"Wrote {path}", 5000)
+        last = self.controller.last_update
+        self.files.export_history(self.controller.history,
+                                  last.snapshot.metric_name if last else "accuracy")
 
     def _show_about(self) -> None:
         QMessageBox.about(self, f"About {APP_TITLE}",
@@ -406,64 +349,18 @@ class MainWindow(QMainWindow):
 
     def show_start_screen(self, *, force: bool = False) -> None:
         """Offer the lessons and recent projects (unless switched off in the settings)."""
-        from app.start_screen import SHOW_AT_START, StartScreen
-        from nncore.lessons import list_lessons
+        from app.start_screen import show_start_screen
 
-        show = self.settings.value(SHOW_AT_START, True, type=bool)
-        if not (show or force):
-            return
-        screen = StartScreen(list_lessons(), self.files.recent_files(), show, self)
-        screen.lesson_chosen.connect(self.open_lesson)
-        screen.project_chosen.connect(self.files.open)
-        screen.new_chosen.connect(self.files.new)
-        screen.open_chosen.connect(lambda: self.files.open())
-        screen.finished.connect(
-            lambda _result: self.settings.setValue(SHOW_AT_START, screen.show_check.isChecked()))
-        self.start_screen = screen
-        screen.open()
+        self.start_screen = show_start_screen(self, force=force) or self.start_screen
 
     def offer_recovery(self) -> bool:
         """After a crash, offer the newest autosave; True if it was recovered."""
-        from app.autosave import discard, find_recoverable
-        from nncore.errors import ProjectFileError
-        from nncore.project import load_project
+        from app.autosave import recover_latest
 
-        found = find_recoverable(self.autosaver.folder)
-        if not found:
-            return False
-        latest = found[0]
-        name = Path(latest.original).name if latest.original else "an unsaved project"
-        answer = self.ask_recover(name, latest.age_text)
-        if answer == QMessageBox.StandardButton.Discard:
-            for item in found:
-                discard(item)
-            return False
-        if answer != QMessageBox.StandardButton.Open:
-            return False
-        try:
-            project = load_project(latest.project_path)
-        except ProjectFileError as err:
-            self.message_bar.show_message(f"The autosave could not be read: {err}", "problem")
-            return False
-        self.document.replace_project(project, latest.original, modified=True)
-        discard(latest)
-        self.message_bar.show_message(
-            f"Recovered {name} as autosaved at {latest.age_text}. Save it to keep it.", "info")
-        return True
-
-    def ask_recover(self, name: str, when: str) -> QMessageBox.StandardButton:
-        """Ask whether to recover an autosave (replaceable in tests)."""
-        box = QMessageBox(QMessageBox.Icon.Question, "Recover unsaved work?",
-                          f"Backprop Lab did not close properly last time. Recover "
-                          f"{name} as it was autosaved at {when}?", parent=self)
-        box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole).setObjectName("recover")
-        box.setStandardButtons(QMessageBox.StandardButton.Discard |
-                               QMessageBox.StandardButton.Cancel)
-        box.exec()
-        clicked = box.clickedButton()
-        if clicked is not None and clicked.objectName() == "recover":
-            return QMessageBox.StandardButton.Open
-        return box.standardButton(clicked) if clicked else QMessageBox.StandardButton.Cancel
+        message = recover_latest(self.document, self.autosaver.folder, self.ask_recover)
+        if message:
+            self.message_bar.show_message(*message)
+        return bool(message) and message[1] == "info"
 
     # -- closing ---------------------------------------------------------------------------
 
@@ -488,16 +385,3 @@ class MainWindow(QMainWindow):
         self.controller.shutdown(1000)
         self.visualiser.shutdown(500)
         self.data_source.wait(500)
-
-
-def _final_summary(update: Update) -> str:
-    snap = update.snapshot
-    record = snap.last_epoch
-    if record is None:
-        return snap.message
-    metric = "R²" if snap.metric_name == "r2" else "accuracy"
-    value = (f"{record.train_metric:.4f}" if snap.metric_name == "r2"
-             else f"{record.train_metric:.1%}")
-    return (f"{snap.message}: loss {record.train_loss:.4g}, {metric} {value} "
-            f"after {record.epoch} epochs")
-

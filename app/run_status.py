@@ -79,3 +79,16 @@ class RunStatus(QWidget):
         self.rate_label.setText("")
         self.progress.setValue(0)
         self.left_label.setText("")
+
+
+def final_summary(update: Update) -> str:
+    """One line for the status bar when a run ends: why, and where it got to."""
+    snap = update.snapshot
+    record = snap.last_epoch
+    if record is None:
+        return snap.message
+    metric = "R²" if snap.metric_name == "r2" else "accuracy"
+    value = (f"{record.train_metric:.4f}" if snap.metric_name == "r2"
+             else f"{record.train_metric:.1%}")
+    return (f"{snap.message}: loss {record.train_loss:.4g}, {metric} {value} "
+            f"after {record.epoch} epochs")

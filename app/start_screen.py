@@ -110,3 +110,25 @@ class StartScreen(QDialog):
         if path:
             self.project_chosen.emit(path)
             self.accept()
+
+
+def show_start_screen(window, *, force: bool = False) -> StartScreen | None:
+    """Open the start screen over ``window`` (unless switched off, or ``force``).
+
+    Choices go to the window's ``open_lesson`` and file actions; the "show at start" box
+    is remembered in the window's settings. Returns the screen, or None if not shown.
+    """
+    from nncore.lessons import list_lessons
+
+    show = window.settings.value(SHOW_AT_START, True, type=bool)
+    if not (show or force):
+        return None
+    screen = StartScreen(list_lessons(), window.files.recent_files(), show, window)
+    screen.lesson_chosen.connect(window.open_lesson)
+    screen.project_chosen.connect(window.files.open)
+    screen.new_chosen.connect(window.files.new)
+    screen.open_chosen.connect(lambda: window.files.open())
+    screen.finished.connect(
+        lambda _result: window.settings.setValue(SHOW_AT_START, screen.show_check.isChecked()))
+    screen.open()
+    return screen
