@@ -41,6 +41,9 @@ class RunStatus(QWidget):
         self.epoch_label.setFont(big_number_font(11))
         self.epoch_label.setToolTip("Completed epochs (passes over the training data) / "
                                     "planned epochs")
+        self.step_label = QLabel("")
+        self.step_label.setFont(big_number_font(9))
+        self.step_label.setToolTip("Training steps (batches) done: one weight update each")
         self.rate_label = QLabel("")
         self.rate_label.setFont(big_number_font(9))
         self.rate_label.setToolTip("Training speed, measured over the last second")
@@ -55,7 +58,8 @@ class RunStatus(QWidget):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 0, 8, 0)
         layout.setSpacing(10)
-        for widget in (self.epoch_label, self.progress, self.left_label, self.rate_label):
+        for widget in (self.epoch_label, self.step_label, self.progress, self.left_label,
+                       self.rate_label):
             layout.addWidget(widget, 0, Qt.AlignmentFlag.AlignVCenter)
         layout.addStretch(1)
 
@@ -67,6 +71,7 @@ class RunStatus(QWidget):
         self.epoch_label.setText(f"epoch {snap.epoch:>5,}/{snap.epochs_total:,}"
                                  if fraction == 0 else
                                  f"epoch {snap.epoch + fraction:>7,.1f}/{snap.epochs_total:,}")
+        self.step_label.setText(f"step {snap.step:,}")
         running = update.state.value == "running"
         self.rate_label.setText(f"{snap.samples_per_s:>9,.0f} samples/s" if running else "")
         self.progress.setValue(round(1000 * snap.progress))
@@ -76,6 +81,7 @@ class RunStatus(QWidget):
     def clear(self) -> None:
         """Back to the state of a run that has not started."""
         self.epoch_label.setText("epoch 0")
+        self.step_label.setText("")
         self.rate_label.setText("")
         self.progress.setValue(0)
         self.left_label.setText("")

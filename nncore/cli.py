@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 import json
 import math
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -421,6 +422,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parser.parse_args(argv)
         return COMMANDS[args.command][0](args)
+    except BrokenPipeError:
+        # the reader went away (e.g. `nncore datasets | head`): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except UsageError as err:
         print(f"nncore: error: {err}", file=sys.stderr)
     except (NNCoreError, ValueError, OSError) as err:
