@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import tempfile
 import zipfile
@@ -37,6 +36,7 @@ from nncore import __version__
 from nncore._types import DTYPES, Array
 from nncore.data.limits import human_bytes, memory_limit
 from nncore.errors import ProjectFileError, SpecError
+from nncore.npy_header import read_npy_header
 from nncore.spec import (
     SCHEMA_VERSION,
     DataSpec,
@@ -182,19 +182,16 @@ def _npy_size(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> int:
         raise ProjectFileError(f"{where} is not a NumPy array; the file is damaged or was "
                                "not written by Backprop Lab")
     with zf.open(info) as member:
-        version = np.lib.format.read_magic(member)
-        read = {(1, 0): np.lib.format.read_array_header_1_0,
-                (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-        if read is None:
-            raise ProjectFileError(f"{where} uses .npy format {version}, which project files "
-                                   "never use")
-        shape, _, dtype = read(member)
-        header = member.tell()
+        try:
+            npy = read_npy_header(member)
+        except ValueError as err:
+            raise ProjectFileError(f"{where}: {err}") from None
+    shape, dtype, header = npy.shape, npy.dtype, npy.header_bytes
     if dtype.hasobject or dtype.kind not in ARRAY_KINDS:
         raise ProjectFileError(f"{path.name}: arrays.npz is unsafe: {info.filename!r} holds "
                                f"{dtype} values (Python objects need pickle, which could run "
                                "code); refused without loading it")
-    nbytes = math.prod(shape) * dtype.itemsize
+    nbytes = npy.data_bytes
     if nbytes != info.file_size - header or min(shape, default=0) < 0:
         raise ProjectFileError(f"{where} is damaged: its header announces shape {shape} "
                                f"({human_bytes(nbytes)}) but it holds "

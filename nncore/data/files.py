@@ -9,7 +9,6 @@ array (NPZ, default ``y``) or the labels file (IDX, default: found by name).
 from __future__ import annotations
 
 import gzip
-import math
 import zipfile
 import zlib
 from collections.abc import Mapping
@@ -24,6 +23,7 @@ from nncore.data.dataset import Dataset
 from nncore.data.idx import IDX_TYPES, images_to_inputs, load_idx, pixel_names
 from nncore.data.limits import check_file, check_fits, human_bytes
 from nncore.errors import DataError
+from nncore.npy_header import read_npy_header
 
 FILE_OPTIONS: dict[str, tuple[str, ...]] = {
     "csv": ("delimiter", "header", "task"),
@@ -110,17 +110,11 @@ def _array_size(archive: np.lib.npyio.NpzFile, name: str, path: Path) -> int:
     member = f"{name}.npy"
     try:
         with archive.zip.open(member) as f:
-            version = np.lib.format.read_magic(f)
-            read = {(1, 0): np.lib.format.read_array_header_1_0,
-                    (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-            if read is None:
-                raise DataError(f"{path}: array {name!r} uses .npy format {version}, which "
-                                "is not supported; save it with np.savez")
-            shape, _, dtype = read(f)
-            header_size = f.tell()
+            header = read_npy_header(f)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
-        raise DataError(f"{path}: array {name!r} is damaged ({err})") from err
-    nbytes = math.prod(shape) * dtype.itemsize
+        raise DataError(f"{path}: array {name!r} is damaged or unsupported ({err})") from err
+    shape, dtype, header_size = header.shape, header.dtype, header.header_bytes
+    nbytes = header.data_bytes
     stored = archive.zip.getinfo(member).file_size - header_size
     if nbytes > stored:
         raise DataError(f"{path}: array {name!r} is truncated: its header announces shape "
