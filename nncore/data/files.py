@@ -113,7 +113,7 @@ def _array_size(archive: np.lib.npyio.NpzFile, name: str, path: Path) -> int:
             header = read_npy_header(f)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         raise DataError(f"{path}: array {name!r} is damaged or unsupported ({err})") from err
-    shape, dtype, header_size = header.shape, header.dtype, header.header_bytes
+    shape, header_size = header.shape, header.header_bytes
     nbytes = header.data_bytes
     stored = archive.zip.getinfo(member).file_size - header_size
     if nbytes > stored:
