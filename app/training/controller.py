@@ -254,24 +254,22 @@ class TrainingController(QObject):
 
     @Slot(object)
     def _on_training_changed(self, training) -> None:
-        engine = self._engine_project
-        if engine is None:
-            return
-        if not changes_needing_reset(engine.training, training) and not self._stale:
-            self._engine_project = dataclasses.replace(engine, training=training)
-            self._send("set_training", to_dict(training))
-            return
-        self._on_design_changed()
+        self._apply_live("training", training)
 
     @Slot(object)
     def _on_network_changed(self, network) -> None:
+        self._apply_live("network", network)
+
+    def _apply_live(self, part: str, spec) -> None:
+        """Send a change the running network can follow; otherwise judge the design."""
         engine = self._engine_project
         if engine is None:
             return
-        if not changes_needing_reset(engine.training, engine.training, engine.network,
-                                     network) and not self._stale:
-            self._engine_project = dataclasses.replace(engine, network=network)
-            self._send("set_network", to_dict(network))
+        changed = dataclasses.replace(engine, **{part: spec})
+        if not self._stale and not changes_needing_reset(
+                engine.training, changed.training, engine.network, changed.network):
+            self._engine_project = changed
+            self._send(f"set_{part}", to_dict(spec))
             return
         self._on_design_changed()
 
