@@ -84,17 +84,11 @@ def decision_map(network: Network, preprocessing: Preprocessing,
     return GridMap(out.max(axis=1).reshape(shape), extent, winner.reshape(shape))
 
 
-@_QUIET
-def unit_maps(network: Network, preprocessing: Preprocessing,
-              extent: tuple[float, float, float, float], resolution: int = 24,
-              max_units: int = 64) -> dict[str, Array]:
-    """Each Dense layer's unit outputs over the input plane: ``{layer_id: (units, r, r)}``.
-
-    Layers wider than ``max_units`` are skipped (they are drawn as compact blocks). The
-    output layer shows what the user sees (probabilities for classification).
-    """
-    inputs = preprocessing.transform(grid_points(extent, resolution))
-    maps: dict[str, Array] = {}
+def _layer_outputs(network: Network, inputs: Array, max_units: int) -> dict[str, Array]:
+    """Each Dense layer's outputs ``(n_points, units)`` for ``inputs`` (the network's own
+    inputs), skipping layers wider than ``max_units``; the output layer as the user sees it
+    (probabilities for classification)."""
+    outputs: dict[str, Array] = {}
     output_layer = network.layers[-1]
     for layer, trace in zip(network.layers, network.trace(inputs)):
         if not isinstance(layer, Dense) or layer.units > max_units:
@@ -102,9 +96,41 @@ def unit_maps(network: Network, preprocessing: Preprocessing,
         out = trace.output
         if layer is output_layer:
             out = network.output_activation.forward(out.copy())
-        maps[layer.id] = np.ascontiguousarray(
-            out.T.reshape(layer.units, resolution, resolution), dtype=np.float32)
-    return maps
+        outputs[layer.id] = out
+    return outputs
+
+
+def _strips(values: Array, resolution: int) -> Array:
+    """``(k, r)`` values along x drawn as ``(k, r, r)`` images (constant down each column)."""
+    return np.ascontiguousarray(np.broadcast_to(values[:, None, :],
+                                                (values.shape[0], resolution, resolution)),
+                                dtype=np.float32)
+
+
+@_QUIET
+def unit_maps(network: Network, preprocessing: Preprocessing,
+              extent: tuple[float, float, float, float], resolution: int = 24,
+              max_units: int = 64) -> dict[str, Array]:
+    """Each Dense layer's unit outputs over the input plane: ``{layer_id: (units, r, r)}``.
+
+    Layers wider than ``max_units`` are skipped (they are drawn as compact blocks).
+    """
+    inputs = preprocessing.transform(grid_points(extent, resolution))
+    return {layer_id: np.ascontiguousarray(out.T.reshape(-1, resolution, resolution),
+                                           dtype=np.float32)
+            for layer_id, out in _layer_outputs(network, inputs, max_units).items()}
+
+
+@_QUIET
+def unit_strips(network: Network, preprocessing: Preprocessing,
+                x_range: tuple[float, float], resolution: int = 24,
+                max_units: int = 64) -> dict[str, Array]:
+    """For 1-D data: each unit's output along the input's range, as ``(units, r, r)``
+    images that vary left to right (where each ReLU switches on, where tanh saturates)."""
+    xs = np.linspace(x_range[0], x_range[1], resolution, dtype=np.float32)
+    inputs = preprocessing.transform(xs[:, None])
+    return {layer_id: _strips(out.T, resolution)
+            for layer_id, out in _layer_outputs(network, inputs, max_units).items()}
 
 
 def feature_maps(preprocessing: Preprocessing, extent: tuple[float, float, float, float],
@@ -113,6 +139,13 @@ def feature_maps(preprocessing: Preprocessing, extent: tuple[float, float, float
     shape ``(n_inputs, r, r)``: what TensorFlow Playground draws for each input node."""
     inputs = preprocessing.transform(grid_points(extent, resolution))
     return np.ascontiguousarray(inputs.T.reshape(-1, resolution, resolution), dtype=np.float32)
+
+
+def feature_strips(preprocessing: Preprocessing, x_range: tuple[float, float],
+                   resolution: int = 24) -> Array:
+    """For 1-D data: the network's inputs along the input's range, ``(n_inputs, r, r)``."""
+    xs = np.linspace(x_range[0], x_range[1], resolution, dtype=np.float32)
+    return _strips(preprocessing.transform(xs[:, None]).T, resolution)
 
 
 @_QUIET

@@ -35,6 +35,7 @@ def nice_ceiling(value: float) -> float:
     scale = 10.0 ** np.floor(np.log10(value))
     return next(step * scale for step in NICE_STEPS if step * scale >= value * (1 - 1e-12))
 METRIC_LABELS = {"accuracy": "accuracy", "r2": "R²"}
+R2_FLOOR = -1.0
 
 
 class LossAxis(pg.AxisItem):
@@ -211,8 +212,12 @@ class LossPlot(LazyRefresh, QWidget):
         if self.metric_plot is None:
             return
         self.metric_plot.setLabel("left", METRIC_LABELS.get(self.metric_name, self.metric_name))
-        low = -1.0 if self.metric_name == "r2" else 0.0  # R² of an untrained net can be -50
+        low = R2_FLOOR if self.metric_name == "r2" else 0.0  # an untrained net's R² can be -50
         self.metric_plot.setYRange(low - 0.03, 1.04, padding=0.0)
+        self.metric_plot.getAxis("left").setToolTip(
+            "R² = 1 − (squared error / variance of the targets): 1 is a perfect fit, 0 is no "
+            "better than predicting the mean; values below −1 are drawn at −1"
+            if self.metric_name == "r2" else "Fraction of samples classified correctly")
 
     def add_records(self, records: Iterable[EpochRecord]) -> None:
         """Append epoch-end records (in order)."""
@@ -245,14 +250,20 @@ class LossPlot(LazyRefresh, QWidget):
                                                     self.running.column("loss")))
         self._fit_ranges()
         if self.metric_plot is not None:
-            self.train_metric_curve.setData(epoch, self.records.column("train_metric"))
-            self.val_metric_curve.setData(epoch, self.records.column("val_metric"))
+            self.train_metric_curve.setData(epoch, self._metric_data("train_metric"))
+            self.val_metric_curve.setData(epoch, self._metric_data("val_metric"))
         if self.lr_plot is not None:
             lr = self.records.column("lr")
             self.lr_curve.setData(epoch, lr)
             top = nice_ceiling(float(np.nanmax(lr)) * 1.1) if len(lr) else 1.0
             if self.lr_plot.viewRange()[1][1] != top:
                 self.lr_plot.setYRange(0.0, top, padding=0.0)
+
+    def _metric_data(self, column: str) -> np.ndarray:
+        """The metric as drawn: R² below the axis floor (-1) sits on the floor, so a fit
+        worse than predicting the mean shows as a line along the bottom, not nothing."""
+        values = self.records.column(column)
+        return np.maximum(values, R2_FLOOR) if self.metric_name == "r2" else values
 
     def _fit_ranges(self) -> None:
         """Epochs from 0 to a round number; the loss over whole decades (log) or from 0."""

@@ -25,9 +25,11 @@ from nncore.visual import (
     decision_map,
     eval_network,
     feature_maps,
+    feature_strips,
     fit_curve,
     plot_extent,
     unit_maps,
+    unit_strips,
 )
 
 
@@ -140,7 +142,9 @@ class _Computer(QObject):
         if raw.shape[1] == 1:
             domain = splits.info.domain[0] if splits.info.domain else \
                 (float(raw.min()), float(raw.max()))
-            return VisualFrame(job.step, curve=fit_curve(net, prep, domain))
+            return VisualFrame(job.step, units=unit_strips(net, prep, domain, self.unit_resolution),
+                               inputs=feature_strips(prep, domain, self.unit_resolution),
+                               curve=fit_curve(net, prep, domain))
         return VisualFrame(job.step)
 
 

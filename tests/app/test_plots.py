@@ -463,3 +463,18 @@ def test_history_csv_round_trips(scene, tmp_path):
         assert [float(v) for v in row[2:]] == [
             record.train_loss, record.val_loss, record.train_metric, record.val_metric,
             record.lr, record.running_loss, record.seconds]
+
+
+def test_r2_below_the_axis_floor_is_drawn_on_the_floor(qtbot):
+    """A fit worse than predicting the mean must still show (here R² = -5, then 0.5)."""
+    from nncore.training import EpochRecord
+
+    plot = LossPlot("full")
+    qtbot.addWidget(plot)
+    plot.reset("r2")
+    plot.add_records([EpochRecord(1, 1, 0.3, 0.3, -5.0, -4.0, 0.01, 0.3, 0.1),
+                      EpochRecord(2, 2, 0.2, 0.2, 0.5, 0.4, 0.01, 0.2, 0.2)])
+    plot.refresh(force=True)
+    _, train = plot.train_metric_curve.getData()
+    _, val = plot.val_metric_curve.getData()
+    assert list(train) == [-1.0, 0.5] and list(val) == [-1.0, pytest.approx(0.4)]
