@@ -17,6 +17,13 @@ from tests.app.conftest import make_window
 pytestmark = pytest.mark.gui
 
 
+def _long_run(window) -> None:
+    """Give the lesson more epochs than a test can reach, so a run paused "after 95%" is
+    still running when the pause arrives (a 300-epoch run can end first on a fast machine)."""
+    doc = window.document
+    doc.set_training(dataclasses.replace(doc.training, epochs=100_000), "Long run")
+
+
 def _train_until(qtbot, window, predicate, timeout=60000):
     window.controller.train()
     qtbot.waitUntil(predicate, timeout=timeout)
@@ -38,6 +45,7 @@ def test_opens_on_the_two_spirals_lesson_ready_to_train(window):
 
 
 def test_trains_the_spirals_to_95_percent_through_the_worker(qtbot, window):
+    _long_run(window)
     _train_until(qtbot, window, lambda: _last_accuracy(window) >= 0.95)
     window.controller.pause()
     qtbot.waitUntil(lambda: window.controller.state == RunState.PAUSED.value, timeout=5000)
@@ -48,6 +56,7 @@ def test_trains_the_spirals_to_95_percent_through_the_worker(qtbot, window):
 
 
 def test_pause_step_batch_step_epoch_and_stop(qtbot, window):
+    _long_run(window)
     ctl = window.controller
     _train_until(qtbot, window, lambda: len(ctl.history) >= 3)
     ctl.pause()
@@ -66,6 +75,7 @@ def test_pause_step_batch_step_epoch_and_stop(qtbot, window):
 
 
 def test_space_toggles_training(qtbot, window):
+    _long_run(window)
     qtbot.keyClick(window, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: window.controller.state == RunState.RUNNING.value, timeout=10000)
     qtbot.keyClick(window, Qt.Key.Key_Space)
@@ -84,6 +94,7 @@ def test_design_edits_undo_and_redo_through_the_menu_actions(qtbot, window):
 
 
 def test_a_design_change_after_training_asks_for_a_reset(qtbot, window):
+    _long_run(window)
     ctl = window.controller
     _train_until(qtbot, window, lambda: len(ctl.history) >= 2)
     ctl.pause()
@@ -101,6 +112,7 @@ def test_a_design_change_after_training_asks_for_a_reset(qtbot, window):
 
 
 def test_learning_rate_change_applies_mid_run_without_reset(qtbot, window):
+    _long_run(window)
     ctl = window.controller
     _train_until(qtbot, window, lambda: len(ctl.history) >= 2)
     doc = window.document
@@ -112,6 +124,7 @@ def test_learning_rate_change_applies_mid_run_without_reset(qtbot, window):
 
 
 def test_save_and_reopen_gives_identical_weights(qtbot, window, tmp_path):
+    _long_run(window)
     ctl = window.controller
     _train_until(qtbot, window, lambda: len(ctl.history) >= 20)
     ctl.pause()
@@ -157,6 +170,7 @@ def test_process_engine_trains_the_spirals(qtbot, settings):
 
 def test_screenshot_after_training_the_spirals(qtbot, window, artifacts_dir):
     """Leaves tests/artifacts/main_window_spirals.png for people to look at."""
+    _long_run(window)
     _train_until(qtbot, window, lambda: _last_accuracy(window) >= 0.98)
     window.controller.pause()
     qtbot.waitUntil(lambda: window.controller.state == RunState.PAUSED.value, timeout=5000)
