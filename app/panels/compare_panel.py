@@ -67,7 +67,7 @@ class ComparePanel(QWidget):
     def _build(self) -> None:
         self.list = QTreeWidget()
         self.list.setColumnCount(3)
-        self.list.setHeaderLabels(["configuration", "epoch", "loss"])
+        self.list.setHeaderLabels(["configuration (its curve's colour)", "epoch", "loss"])
         self.list.setRootIsDecorated(False)
         self.list.setToolTip("Tick the configurations to race")
         header = self.list.header()
@@ -116,7 +116,8 @@ class ComparePanel(QWidget):
         self.plot.setBackground(current_theme().background)
         self.plot.showGrid(x=True, y=True, alpha=current_theme().grid_alpha)
         self.plot.setLabel("bottom", "epoch")
-        self.legend = self.plot.addLegend(offset=(10, -10))  # bottom left: curves fall
+        # No legend in the plot: the list beside it names each run in its curve's colour,
+        # and a legend over a short plot hides the curves it explains.
         box = QWidget()
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -209,7 +210,6 @@ class ComparePanel(QWidget):
     def _clear_curves(self) -> None:
         for curve in self.curves.values():
             self.plot.removeItem(curve)
-        self.legend.clear()
         self.curves.clear()
         self.histories.clear()
 

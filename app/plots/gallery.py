@@ -279,11 +279,24 @@ class FirstLayerWeights(LazyRefresh, QWidget):
         self.image.setRect(QRectF(0, 0, picture.shape[1], picture.shape[0]))
         self.plot.setRange(xRange=(0, picture.shape[1]), yRange=(0, picture.shape[0]),
                            padding=0.0)
-        self.heading.setText(f"First-layer weights of {units} of {w.shape[1]} units: the "
-                             "pixels each one looks for (blue +, orange −)")
+        self.heading.setText(weights_heading(columns, w.shape[1]))
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self._last is not None and self._weights is None:
             self._weights = self._last  # redraw in the columns that suit the new size
             self.request_refresh()
+
+
+def weights_heading(columns: np.ndarray, total_units: int) -> str:
+    """The caption over the first layer's weight images; it says so when they are blank
+    because every weight is zero, or when every unit holds the same picture, so an empty
+    or repeated mosaic reads as the symmetry problem it shows, not as a drawing fault."""
+    units = columns.shape[0]
+    text = (f"First-layer weights of {units} of {total_units} units: the pixels each one "
+            "looks for (blue +, orange −)")
+    if not np.any(columns):
+        return text + " — all zero: no unit looks for anything (see the doctor)"
+    if units > 1 and np.all(columns == columns[:1]):
+        return text + " — every unit identical: symmetry was never broken (see the doctor)"
+    return text

@@ -478,3 +478,13 @@ def test_r2_below_the_axis_floor_is_drawn_on_the_floor(qtbot):
     _, train = plot.train_metric_curve.getData()
     _, val = plot.val_metric_curve.getData()
     assert list(train) == [-1.0, 0.5] and list(val) == [-1.0, pytest.approx(0.4)]
+
+
+def test_first_layer_weight_caption_names_zero_and_identical_weights():
+    from app.plots.gallery import weights_heading
+
+    assert "all zero" in weights_heading(np.zeros((4, 9), np.float32), 4)
+    same = np.tile(np.arange(9, dtype=np.float32), (4, 1))
+    assert "every unit identical" in weights_heading(same, 4)
+    varied = np.arange(36, dtype=np.float32).reshape(4, 9)
+    assert weights_heading(varied, 4).endswith("(blue +, orange −)")
