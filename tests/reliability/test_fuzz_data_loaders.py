@@ -12,7 +12,6 @@ import gzip
 import io
 import pickle
 import shutil
-import tracemalloc
 import zipfile
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from nncore.errors import DataError
 from nncore.locations import resources_dir
 from nncore.spec import DataSpec
 from tests.nncore.data.samples import assert_valid_dataset, idx_bytes
+from tests.reliability.mutations import peak_bytes, peak_bytes_refusing
 
 REAL = {"iris.csv": "uci/iris.csv", "wine_data.csv": "uci/wine_data.csv",
         "digits.csv.gz": "uci/digits.csv.gz",
@@ -151,14 +151,7 @@ def test_npz_headers_declaring_huge_arrays_are_refused_before_allocating(tmp_pat
     with zipfile.ZipFile(path, "w") as zf:
         for name, data in good.items():
             zf.writestr(f"{name}.npy", data)
-    tracemalloc.start()
-    try:
-        with pytest.raises(DataError):
-            load_file(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 5_000_000
+    assert peak_bytes_refusing(DataError, load_file, path) < 5_000_000
     tally("data: huge declared shapes")
 
 
@@ -223,13 +216,8 @@ def test_idx_declaring_enormous_arrays_is_refused_before_allocating(tmp_path, ta
     data = _idx_header(code, dims) + b"\0" * 1000
     path = tmp_path / ("huge-images-idx3-ubyte" + (".gz" if compressed else ""))
     path.write_bytes(gzip.compress(data) if compressed else data)
-    tracemalloc.start()
-    try:
-        with pytest.raises(DataError, match=r"would need|truncated"):
-            load_file(path, options={"format": "idx"}, target=str(path))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_bytes_refusing(DataError, load_file, path, options={"format": "idx"},
+                               target=str(path), match=r"would need|truncated")
     assert peak < 5_000_000
     tally("data: enormous IDX headers")
 
@@ -239,13 +227,7 @@ def test_an_idx_gzip_bomb_is_refused_before_decompressing(tmp_path, monkeypatch,
     monkeypatch.setattr(limits, "memory_limit", lambda: 10_000_000)
     path = tmp_path / "bomb-images-idx3-ubyte.gz"
     path.write_bytes(gzip.compress(_idx_header(0x08, (50_000, 1000)) + bytes(50_000_000)))
-    tracemalloc.start()
-    try:
-        with pytest.raises(DataError, match="would need"):
-            load_file(path, target=str(path))
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_bytes_refusing(DataError, load_file, path, target=str(path), match="would need")
     assert peak < 5_000_000
     tally("data: enormous IDX headers")
 
@@ -361,11 +343,6 @@ def test_the_target_chooser_peeks_at_damaged_files_safely(qtbot, tmp_path, tally
              "huge-field.csv": b"a," + b"b" * 200_000 + b"\n1,2\n"}
     for name, data in files.items():
         (tmp_path / name).write_bytes(data)
-        tracemalloc.start()
-        try:
-            chooser.set_file(str(tmp_path / name), None)
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-        assert peak < 10_000_000, name
+        assert peak_bytes(lambda n=name: chooser.set_file(str(tmp_path / n), None)) \
+            < 10_000_000, name
         tally("data: damaged files in the window")

@@ -13,7 +13,6 @@ import copy
 import json
 import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from hypothesis import strategies as st
 
 from nncore.errors import NNCoreError
 from nncore.lessons import LessonError, lessons_dir, list_lessons, load_lesson, quick_project
+from tests.reliability.mutations import field_paths, replaced
 
 SHIPPED = sorted(lessons_dir().glob("*.json"))
 WRONG = (None, True, 0, -1, 2 ** 1000, 1e308, "", "text", [], [1, None], {}, {"x": {"y": 1}})
@@ -50,23 +50,6 @@ def alone(tmp_path) -> Path:
     folder = tmp_path / "alone"
     folder.mkdir()
     return folder
-
-
-def paths_in(value, prefix=()) -> Iterator[tuple]:
-    items = value.items() if isinstance(value, dict) else \
-        enumerate(value) if isinstance(value, list) else ()
-    for key, child in items:
-        yield (*prefix, key)
-        yield from paths_in(child, (*prefix, key))
-
-
-def replaced(document: dict, path: tuple, value) -> dict:
-    document = copy.deepcopy(document)
-    target = document
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return document
 
 
 def check_shelf(folder: Path, damaged: Path, lesson_id: str, caplog) -> bool:
@@ -121,7 +104,7 @@ def test_every_lesson_field_gets_wrong_values(alone, originals, caplog, tally, n
     document = originals[name]
     lesson_id = document["lesson"]["id"]
     path = alone / name
-    paths = [("lesson", *p) for p in paths_in(document["lesson"]) if p != ("id",)]
+    paths = [("lesson", *p) for p in field_paths(document["lesson"]) if p != ("id",)]
     outcomes = {True: 0, False: 0}
     for i, where in enumerate(paths):
         for j in range(4):
@@ -145,7 +128,7 @@ def json_values() -> st.SearchStrategy:
 def test_hypothesis_values_anywhere_in_a_lesson(alone, originals, caplog, tally, data, value):
     name = data.draw(st.sampled_from(sorted(originals)))
     document = originals[name]
-    where = data.draw(st.sampled_from([("lesson", *p) for p in paths_in(document["lesson"])]
+    where = data.draw(st.sampled_from([("lesson", *p) for p in field_paths(document["lesson"])]
                                       + [("lesson",), ("network",), ("training",), ("data",)]))
     if where == ("lesson", "id"):
         return

@@ -11,7 +11,6 @@ bombs, huge array headers and pickles.
 
 from __future__ import annotations
 
-import copy
 import io
 import json
 import pickle
@@ -31,6 +30,7 @@ from nncore.locations import resources_dir
 from nncore.project import Project, load_project, save_project
 from nncore.session import Session, session_from_project
 from nncore.spec import DataSpec, OptimizerSpec, TrainingSpec, mlp_spec, validate
+from tests.reliability.mutations import DELETE, field_paths, peak_bytes_refusing, replaced
 
 FUZZ = settings(max_examples=300, deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -241,34 +241,6 @@ def test_every_member_swapped_dropped_renamed_or_recompressed(bases, folder, tal
 # --------------------------------------------------------------------------- JSON fields
 
 
-def field_paths(value, prefix=()) -> Iterator[tuple]:
-    """Every path to a value inside nested dicts and lists."""
-    if isinstance(value, dict):
-        items = value.items()
-    elif isinstance(value, list):
-        items = enumerate(value)
-    else:
-        return
-    for key, child in items:
-        yield (*prefix, key)
-        yield from field_paths(child, (*prefix, key))
-
-
-def replaced(document: dict, path: tuple, value) -> dict:
-    document = copy.deepcopy(document)
-    target = document
-    for key in path[:-1]:
-        target = target[key]
-    if value is _DELETE:
-        del target[path[-1]]
-    else:
-        target[path[-1]] = value
-    return document
-
-
-_DELETE = object()
-
-
 def _with_document(base: bytes, document: dict) -> bytes:
     text = json.dumps(document).encode()
     if base[:2] != b"PK":
@@ -286,7 +258,7 @@ def test_every_field_gets_every_wrong_value(bases, folder, tally, base):
     paths = list(field_paths(document))
     counts = {"loaded": 0, "refused": 0}
     for path in paths:
-        for value in (*WRONG_VALUES, _DELETE):
+        for value in (*WRONG_VALUES, DELETE):
             data = _with_document(bases[base], replaced(document, path, value))
             project = outcome(write(folder, f"field{Path(base).suffix}", data))
             counts["loaded" if project is not None else "refused"] += 1
@@ -462,13 +434,8 @@ def test_huge_declared_array_shapes_are_refused_before_allocating(folder, minima
     npz = zip_bytes([("weights/dense-1.weight.npy", npy_bytes(descr, shape, b"\0" * 64))])
     path = write(folder, "huge.bplab", zip_bytes(
         [("project.json", members(minimal_bytes)["project.json"]), ("arrays.npz", npz)]))
-    tracemalloc.start()
-    try:
-        with pytest.raises(ProjectFileError, match="its header announces shape"):
-            load_project(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_bytes_refusing(ProjectFileError, load_project, path,
+                               match="its header announces shape")
     assert peak < 2_000_000  # bytes: nothing near the declared size was allocated
     tally("project: huge declared shapes")
 
@@ -491,13 +458,7 @@ def _claimed_size(data: bytes, name: str, size: int) -> bytes:
 def test_a_member_claiming_a_huge_size_is_refused_unread(trained_bytes, folder, tally, member,
                                                          size):
     path = write(folder, "claims.bplab", _claimed_size(trained_bytes, member, size))
-    tracemalloc.start()
-    try:
-        with pytest.raises(ProjectFileError, match="more than the"):
-            load_project(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    peak = peak_bytes_refusing(ProjectFileError, load_project, path, match="more than the")
     assert peak < 2_000_000
     tally("project: zip bombs")
 
@@ -509,14 +470,7 @@ def test_a_member_containing_more_than_it_claims_stops_at_the_claim(minimal_byte
                       ("arrays.npz", b"\0" * 50_000_000)])
     assert len(bomb) < 100_000  # deflate packs the zeros about 1000:1
     path = write(folder, "lies.bplab", _claimed_size(bomb, "arrays.npz", 1024))
-    tracemalloc.start()
-    try:
-        with pytest.raises(ProjectFileError):
-            load_project(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-    assert peak < 2_000_000
+    assert peak_bytes_refusing(ProjectFileError, load_project, path) < 2_000_000
     tally("project: zip bombs")
 
 
