@@ -121,30 +121,28 @@ RANDOM = {"deadline": None, "suppress_health_check": [HealthCheck.function_scope
                                                       HealthCheck.too_slow]}
 
 
+def _press_sequence(qtbot, rigs, tally, sequence, mode: str) -> None:
+    """Press the buttons of ``sequence`` on the ``mode`` engine, checking as asked."""
+    rig = _rig(rigs, mode)
+    for op, flip, wait in sequence:
+        rig.press(op, flip)
+        if wait:
+            rig.check(qtbot)
+        tally(f"threads: presses ({mode} engine)")
+    rig.check(qtbot)
+    tally(f"threads: random sequences ({mode} engine)")
+
+
 @settings(max_examples=100, **RANDOM)
 @given(sequence=SEQUENCES)
 def test_random_button_sequences_in_thread_mode(qtbot, rigs, tally, sequence):
-    rig = _rig(rigs, "thread")
-    for op, flip, wait in sequence:
-        rig.press(op, flip)
-        if wait:
-            rig.check(qtbot)
-        tally("threads: presses (thread engine)")
-    rig.check(qtbot)
-    tally("threads: random sequences (thread engine)")
+    _press_sequence(qtbot, rigs, tally, sequence, "thread")
 
 
-@settings(max_examples=25, **RANDOM)
+@settings(max_examples=25, **RANDOM)  # a child process per rig: fewer, slower examples
 @given(sequence=SEQUENCES)
 def test_random_button_sequences_in_process_mode(qtbot, rigs, tally, sequence):
-    rig = _rig(rigs, "process")
-    for op, flip, wait in sequence:
-        rig.press(op, flip)
-        if wait:
-            rig.check(qtbot)
-        tally("threads: presses (process engine)")
-    rig.check(qtbot)
-    tally("threads: random sequences (process engine)")
+    _press_sequence(qtbot, rigs, tally, sequence, "process")
 
 
 @pytest.mark.parametrize("mode", ["thread", "process"])
