@@ -35,9 +35,9 @@ class InspectorModel(QObject):
         self.error = ""
         self.active = False
         self._stale = True
-        for signal in (document.network_changed, document.training_changed,
-                       document.data_changed):
+        for signal in (document.network_changed, document.training_changed):
             signal.connect(self._on_changed)
+        document.data_changed.connect(self._on_data_changed)
         document.trained_state_changed.connect(self._on_changed)
         document.project_replaced.connect(self._on_project_replaced)
         data_source.splits_changed.connect(self._on_changed)
@@ -99,11 +99,9 @@ class InspectorModel(QObject):
         return session_from_project(project, splits=splits)
 
     def _keep_focus_valid(self) -> None:
-        """Move the focus to the output layer's first weight if its layer is gone or
-        smaller now; keep the rows inside the training set."""
+        """Move the focus to a weight one layer before the output if its layer is gone
+        or smaller now."""
         net = self.session.network
-        n = self.session.data.x_train.shape[0]
-        self.rows = tuple(r for r in self.rows if r < n) or (0,)
         ref = self.weight
         if ref is not None:
             try:
@@ -127,6 +125,10 @@ class InspectorModel(QObject):
         return self.session.network.get_weights()
 
     def _on_changed(self, *_args) -> None:
+        self.refresh()
+
+    def _on_data_changed(self, _data) -> None:
+        self.rows = (0,)  # other data: the old rows may not exist
         self.refresh()
 
     def _on_project_replaced(self) -> None:

@@ -55,14 +55,22 @@ class DrawingOverlay(QObject):
         """The link drawing ``ref`` (None when it is inside a band)."""
         return next((item for item, r in self.link_refs().items() if r == ref), None)
 
+    def link_at(self, pos) -> LinkItem | None:
+        """The link nearest to viewport point ``pos`` among those under it (links cross
+        and overlap where a layer fans out: the topmost is rarely the one meant)."""
+        refs = self.link_refs()
+        candidates = [item for item in self.view.items(pos) if item in refs]
+        if len(candidates) <= 1:
+            return candidates[0] if candidates else None
+        point = self.view.mapToScene(pos)
+        return min(candidates, key=lambda item: _distance(item.path(), point))
+
     def eventFilter(self, obj, event) -> bool:
         if event.type() == QEvent.Type.MouseButtonRelease and \
                 event.button() == Qt.MouseButton.LeftButton:
-            refs = self.link_refs()
-            for item in self.view.items(event.position().toPoint()):
-                if item in refs:
-                    self.link_clicked.emit(refs[item])
-                    break
+            link = self.link_at(event.position().toPoint())
+            if link is not None:
+                self.link_clicked.emit(self.link_refs()[link])
         return False
 
     # -- marks ------------------------------------------------------------------------------
@@ -155,3 +163,15 @@ class DrawingOverlay(QObject):
         item.setAcceptedMouseButtons(Qt.MouseButton.NoButton)
         self.scene.addItem(item)
         self._items.append(item)
+
+
+SAMPLES = 64
+
+
+def _distance(path: QPainterPath, point: QPointF) -> float:
+    """Distance from ``point`` to a link's curve (sampled; links are ~100 px long)."""
+    best = float("inf")
+    for k in range(SAMPLES + 1):
+        p = path.pointAtPercent(k / SAMPLES)
+        best = min(best, (p.x() - point.x()) ** 2 + (p.y() - point.y()) ** 2)
+    return best ** 0.5
