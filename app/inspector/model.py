@@ -81,7 +81,7 @@ class InspectorModel(QObject):
             self.error = ""
         except (ValueError, KeyError, RuntimeError) as err:
             self.explanation, self.error = None, str(err)
-        except Exception as err:  # noqa: BLE001 - a bad design must never crash the view
+        except Exception as err:  # a bad design must never crash the view
             self.explanation, self.error = None, f"cannot explain this step: {err}"
         self.changed.emit(self.explanation)
 

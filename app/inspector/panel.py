@@ -12,6 +12,8 @@ everything follows. Numbers come from ``nncore.explain`` through ``InspectorMode
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
@@ -230,13 +232,13 @@ class StepInspector(QWidget):
                                     f" &nbsp;<span style='color:#555'>"
                                     f"{record.forward_formula}</span>"))
             self._array(layout, "forward", record, "x", record.x, focus_row,
-                        lambda _r, u, lid=record.id: self._focus_row(lid, u))
+                        partial(self._focus_row, record.id))
             if record.kind == "dense":
                 self._array(layout, "forward", record, "z", record.z, focus_col,
-                            lambda _r, u, lid=record.id: self._focus_col(lid, u))
+                            partial(self._focus_col, record.id))
             self._array(layout, "forward", record, "p" if record is e.layers[-1] and
                         e.loss.fused else "a", record.a, focus_col,
-                        lambda _r, u, lid=record.id: self._focus_col(lid, u))
+                        partial(self._focus_col, record.id))
         layout.addWidget(_label(loss_html(e)))
         self._array(layout, "forward", e.layers[-1], "y", e.target, None, lambda *_: None)
         layout.addStretch(1)
@@ -252,7 +254,7 @@ class StepInspector(QWidget):
                             f"{record.backward_formula}</span>")
             header.setToolTip(record.note)
             layout.addWidget(header)
-            click = (lambda _r, u, lid=record.id: self._focus_col(lid, u))
+            click = partial(self._focus_col, record.id)
             for quantity, values in (("∂L/∂a", record.grad_a), ("f′(z)", record.fprime),
                                      ("δ", record.delta)):
                 if values is not None:
@@ -302,12 +304,12 @@ class StepInspector(QWidget):
 
     # -- user actions ---------------------------------------------------------------------------
 
-    def _focus_col(self, layer_id: str, unit: int) -> None:
+    def _focus_col(self, layer_id: str, _row: int, unit: int) -> None:
         ref = self.model.weight
         row = ref.row if ref is not None and ref.layer == layer_id else 0
         self._focus_if_dense(layer_id, row, unit)
 
-    def _focus_row(self, layer_id: str, unit: int) -> None:
+    def _focus_row(self, layer_id: str, _row: int, unit: int) -> None:
         ref = self.model.weight
         col = ref.col if ref is not None and ref.layer == layer_id else 0
         self._focus_if_dense(layer_id, unit, col)
