@@ -103,7 +103,7 @@ class StepInspector(QWidget):
         self.columns.addWidget(_section("2 · Backward (from the loss)", self.backward_area))
         self.columns.addWidget(_section("3 · Weight in focus", _scroll(self.weight_label)))
         self.columns.addWidget(self._right_column())
-        self.columns.setSizes([290, 320, 390, 350])
+        self.columns.setSizes([312, 330, 370, 344])
         layout.addWidget(self.columns, 1)
 
     def _top_bar(self) -> QHBoxLayout:

@@ -74,9 +74,15 @@ def _path_html(e: StepExplanation, w: WeightFocus) -> list[str]:
             continue
         deltas = ", ".join(number(float(v)) for v in record.delta[0, :MAX_TERMS])
         more = ", …" if record.delta.shape[1] > MAX_TERMS else ""
-        rule = record.backward_formula.split(";")[0]
+        rule = f"({record.backward_formula.split(';')[0]})"
+        if record is e.layers[-1] and e.loss.fused:
+            p = ", ".join(number(float(v)) for v in e.loss.prediction[0, :MAX_TERMS])
+            y = ", ".join(number(float(v)) for v in e.loss.target[0, :MAX_TERMS])
+            count = f"N = {e.loss.target.size}" if e.loss.fused == "sigmoid" else \
+                f"n = {len(e.rows)}"
+            rule = f"= (p − y)/{count[0]} with p = [{p}{more}], y = [{y}{more}], {count}"
         lines.append(f"<b>and</b> δ<sub>{_esc(layer_id)}</sub>[0] = [{deltas}{more}] "
-                     f"<span style='color:#555'>({_esc(rule)})</span>")
+                     f"<span style='color:#555'>{_esc(rule)}</span>")
     if e.loss.fused and w.downstream:
         lines.append(f"<span style='color:#555'>{_esc(e.loss.note)}</span>")
     return lines
