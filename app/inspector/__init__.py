@@ -4,7 +4,7 @@ dock below the drawing, with a "Step inspector" action in the Training menu."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
@@ -48,9 +48,14 @@ class InspectorDock(QDockWidget):
         if visible and tabs.isVisible():
             self._hid_tabs = True
             tabs.hide()
+            QTimer.singleShot(0, self._take_half)
         elif not visible and self._hid_tabs:
             self._hid_tabs = False
             tabs.show()
+
+    def _take_half(self) -> None:
+        window = self.parent()
+        window.resizeDocks([self], [max(360, window.height() // 2)], Qt.Orientation.Vertical)
 
     def _on_link_clicked(self, ref) -> None:
         if self.isVisible():

@@ -143,7 +143,10 @@ class StepInspector(QWidget):
         bug_layout.addWidget(self.bug_buggy)
         bug_layout.addStretch(1)
         splitter.addWidget(_section("5 · Bug mode", _scroll(bug)))
-        splitter.setSizes([190, 70, 120])
+        splitter.setSizes([160, 70, 150])
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 0)
+        splitter.setStretchFactor(2, 1)
         return splitter
 
     def _touch_controls(self) -> QWidget:

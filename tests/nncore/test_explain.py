@@ -309,6 +309,16 @@ def test_cli_writes_the_documented_json(tmp_path, capsys):
     assert u["value_after"] != u["value_before"]
 
 
+def test_cli_ablate_holds_a_unit_at_zero_before_and_in_the_step(tmp_path):
+    path = tmp_path / "ablated.json"
+    assert main(["explain", "--data", "iris", "--hidden", "4", "--steps-before", "2",
+                 "--ablate", "dense-1:1", "--rows", "0,1", "--weight", "dense-2:1:0",
+                 "--json", str(path), "-q"]) == 0
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    assert all(row[1] == 0 for row in doc["layers"][0]["a"])
+    assert doc["weight"]["grad"] == 0 and abs(doc["weight"]["finite_difference"]) < 1e-12
+
+
 def test_cli_bug_flag_and_bad_input(tmp_path, capsys):
     path = tmp_path / "bug.json"
     assert main(["explain", "--data", "iris", "--hidden", "4", "--bug",
