@@ -60,9 +60,11 @@ class ArrayView(QWidget):
 
     cell_clicked = Signal(int, int)  # batch row, unit index
 
-    def __init__(self, label: str, parent: QWidget | None = None) -> None:
+    def __init__(self, label: str, parent: QWidget | None = None, *,
+                 cell_name=None) -> None:
         super().__init__(parent)
         self.label = label
+        self.cell_name = cell_name or (lambda row, unit: f"{label}[{row}, {unit}]")
         self.values: np.ndarray | None = None
         self.units: list[int] = []
         self.focus: int | None = None
@@ -117,7 +119,7 @@ class ArrayView(QWidget):
             return
         row, unit = cell
         QToolTip.showText(event.globalPosition().toPoint(),
-                          f"{self.label}[{row}, {unit}] = {self.values[row, unit]:.10g}", self)
+                          f"{self.cell_name(row, unit)} = {self.values[row, unit]:.10g}", self)
 
     def paintEvent(self, _event) -> None:
         painter = QPainter(self)

@@ -216,8 +216,8 @@ class StepInspector(QWidget):
         return widget, layout
 
     def _array(self, layout: QVBoxLayout, section: str, record: LayerStep, quantity: str,
-               values, focus: int | None, on_click) -> None:
-        view = ArrayView(quantity)
+               values, focus: int | None, on_click, cell_name=None) -> None:
+        view = ArrayView(quantity, cell_name=cell_name)
         ablated = self.model.explanation.ablated.get(record.id, ()) if quantity in ("a", "z") \
             else ()
         view.set_values(values, focus, ablated)
@@ -267,7 +267,8 @@ class StepInspector(QWidget):
                 self._array(layout, "backward", record, "∂L/∂W", record.grad_W[:, c],
                             ref.row if here else None,
                             lambda _r, u, lid=record.id, c=c: self.model.focus(
-                                WeightRef(lid, u, c)))
+                                WeightRef(lid, u, c)),
+                            cell_name=lambda _r, u, c=c: f"∂L/∂W[{u}, {c}] (click: focus it)")
                 self._array(layout, "backward", record, "∂L/∂b", record.grad_b, col, click)
             if record is not e.layers[0] and record.grad_x is not None:
                 self._array(layout, "backward", record, "∂L/∂x", record.grad_x, None,

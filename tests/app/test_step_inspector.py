@@ -16,6 +16,7 @@ from PySide6.QtCore import Qt
 
 from app.inspector.arrays import number
 from nncore.explain import WeightRef, explain_step
+from nncore.project import load_project
 from nncore.session import session_from_project
 from nncore.spec import DataSpec, mlp_spec
 from tests.app.conftest import make_window
@@ -140,7 +141,8 @@ def test_a_step_of_a_2_16_16_2_network_shows_the_engines_numbers(qtbot, window,
 
 
 def test_an_iris_softmax_step_shows_p_minus_y_and_weights_can_be_touched(qtbot, window,
-                                                                          artifacts_dir):
+                                                                          artifacts_dir,
+                                                                          tmp_path):
     doc = window.document
     doc.set_data(DataSpec("iris"), "Iris")
     doc.set_network(mlp_spec([8], "relu"), "Iris network")
@@ -187,6 +189,13 @@ def test_an_iris_softmax_step_shows_p_minus_y_and_weights_can_be_touched(qtbot, 
     assert doc.project.weights[f"{ref.layer}.weight"][ref.row, ref.col] == pytest.approx(2.5)
     assert dock.model.explanation.loss.value != old_loss
     assert [ref.layer, ref.row, ref.col] in doc.project.view["weight_edits"]
+    qtbot.waitUntil(lambda: any(m.toolTip() == "edited by hand" for m in dock.overlay.marks()),
+                    timeout=3000)  # marked on its link in the drawing
+    saved = tmp_path / "edited.bplab"
+    doc.save(saved)
+    reloaded = load_project(saved)
+    assert reloaded.weights[f"{ref.layer}.weight"][ref.row, ref.col] == pytest.approx(2.5)
+    assert [ref.layer, ref.row, ref.col] in reloaded.view["weight_edits"]
     doc.undo_stack.undo()
     qtbot.waitUntil(lambda: dock.model.explanation.weight.value == pytest.approx(old_value),
                     timeout=5000)
@@ -216,6 +225,11 @@ def test_an_iris_softmax_step_shows_p_minus_y_and_weights_can_be_touched(qtbot, 
     assert np.all(dock.model.explanation.layer("dense-1").a[:, 4] == 0)
     assert dock.model.explanation.weight.grad == 0
     assert doc.network.layers[0].ablated == (4,)
+    qtbot.waitUntil(lambda: any(m.toolTip().startswith("switched off")
+                                for m in dock.overlay.marks()), timeout=3000)
+    window.resize(1366, 768)
+    qtbot.wait(50)
+    assert (window.width(), window.height()) == (1366, 768)
     window.grab().save(str(artifacts_dir / "step_inspector_iris.png"))
     doc.undo_stack.undo()
     qtbot.waitUntil(lambda: dock.model.explanation.ablated == {}, timeout=5000)
