@@ -786,6 +786,28 @@ def _differences(correct: StepExplanation, buggy: StepExplanation) -> list[Diffe
     return found
 
 
+# --------------------------------------------------------------------------- weights you can touch
+
+
+def prune(weights: dict[str, Array], threshold: float) \
+        -> tuple[dict[str, Array], list[tuple[str, int, int]]]:
+    """Copies of ``weights`` with every Dense weight (``*.weight``; biases are kept) whose
+    magnitude is below ``threshold`` set to 0, and the ``(layer, row, col)`` of each one
+    that changed."""
+    if not (math.isfinite(threshold) and threshold >= 0):
+        raise ValueError(f"the pruning threshold must be a number >= 0, got {threshold!r}")
+    pruned, changed = {}, []
+    for name, w in weights.items():
+        w = np.array(w, copy=True)
+        if name.endswith(".weight"):
+            small = (np.abs(w) < threshold) & (w != 0)
+            layer = name[: -len(".weight")]
+            changed += [(layer, int(r), int(c)) for r, c in np.argwhere(small)]
+            w[small] = 0
+        pruned[name] = w
+    return pruned, changed
+
+
 # --------------------------------------------------------------------------- JSON
 
 

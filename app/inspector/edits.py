@@ -12,11 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
 from PySide6.QtGui import QUndoCommand
 
 from app.inspector.model import InspectorModel, replace_ablated
-from nncore.explain import WeightRef
+from nncore.explain import WeightRef, prune
 
 EDITS_KEY = "weight_edits"
 """``project.view`` key listing hand-edited weights as ``[layer, row, col]``."""
@@ -74,21 +73,12 @@ class WeightEditor:
     def prune(self, threshold: float) -> int:
         """Set every Dense weight with ``|w| < threshold`` to 0; returns how many."""
         old = self._current()
-        weights = {k: v.copy() for k, v in old[0].items()}
-        edits = list(old[1])
-        count = 0
-        for name, w in weights.items():
-            if not name.endswith(".weight"):
-                continue
-            small = np.argwhere((np.abs(w) < threshold) & (w != 0))
-            w[np.abs(w) < threshold] = 0
-            layer = name[: -len(".weight")]
-            edits += [[layer, int(r), int(c)] for r, c in small
-                      if [layer, int(r), int(c)] not in old[1]]
-            count += len(small)
-        if count:
-            self._push(old, (weights, edits), f"Prune {count} weights below {threshold:g}")
-        return count
+        weights, changed = prune(old[0], threshold)
+        edits = old[1] + [list(e) for e in changed if list(e) not in old[1]]
+        if changed:
+            self._push(old, (weights, edits), f"Prune {len(changed)} weights below "
+                       f"{threshold:g}")
+        return len(changed)
 
     def set_ablated(self, layer_id: str, unit: int, off: bool) -> None:
         """Switch a hidden unit off (output held at 0) or on again (undoable)."""

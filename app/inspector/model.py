@@ -35,6 +35,7 @@ class InspectorModel(QObject):
         self.error = ""
         self.active = False
         self._stale = True
+        self._built: tuple | None = None  # (project, splits, session) last built from
         for signal in (document.network_changed, document.training_changed):
             signal.connect(self._on_changed)
         document.data_changed.connect(self._on_data_changed)
@@ -93,10 +94,14 @@ class InspectorModel(QObject):
         project = self.document.project
         if splits is None or self.data_source.loaded_spec != project.data:
             raise RuntimeError("the data is still loading")
+        if self._built is not None and self._built[0] is project and self._built[1] is splits:
+            return self._built[2]  # the same project and data: nothing to rebuild
         problems = validate(project.network, project.training, project.data)
         if problems:
             raise ValueError(f"fix the design first: {problems[0].message}")
-        return session_from_project(project, splits=splits)
+        session = session_from_project(project, splits=splits)
+        self._built = (project, splits, session)
+        return session
 
     def _keep_focus_valid(self) -> None:
         """Move the focus to a weight one layer before the output if its layer is gone

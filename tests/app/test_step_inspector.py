@@ -196,6 +196,9 @@ def test_an_iris_softmax_step_shows_p_minus_y_and_weights_can_be_touched(qtbot, 
     reloaded = load_project(saved)
     assert reloaded.weights[f"{ref.layer}.weight"][ref.row, ref.col] == pytest.approx(2.5)
     assert [ref.layer, ref.row, ref.col] in reloaded.view["weight_edits"]
+    _step(qtbot, window, dock)  # the engine trains on from the edited weight
+    trained = float(doc.project.weights[f"{ref.layer}.weight"][ref.row, ref.col])
+    assert trained != 2.5 and abs(trained - 2.5) < 0.05
     doc.undo_stack.undo()
     qtbot.waitUntil(lambda: dock.model.explanation.weight.value == pytest.approx(old_value),
                     timeout=5000)

@@ -344,3 +344,16 @@ def test_ablated_layer_spec_round_trips_and_is_validated():
     assert any("unit 4 is not in this layer" in p.message for p in validate_network(bad))
     out = NetworkSpec((DenseSpec("dense-1", 4), DenseSpec("out", 2, "auto", ablated=(0,))))
     assert any("output units" in p.message for p in validate_network(out))
+
+
+def test_prune_zeroes_small_weights_only_and_names_them():
+    from nncore.explain import prune
+
+    weights = {"d.weight": np.array([[0.5, -0.01], [0.0, -0.3]]), "d.bias": np.array([0.001, 2])}
+    pruned, changed = prune(weights, 0.1)
+    np.testing.assert_array_equal(pruned["d.weight"], [[0.5, 0.0], [0.0, -0.3]])
+    np.testing.assert_array_equal(pruned["d.bias"], weights["d.bias"])  # biases kept
+    assert changed == [("d", 0, 1)]  # the weight already 0 did not change
+    assert weights["d.weight"][0, 1] == -0.01  # the input is not modified
+    with pytest.raises(ValueError, match="threshold"):
+        prune(weights, -1)
