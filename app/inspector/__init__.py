@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QDockWidget
 
+from app.inspector.edits import EDITS_KEY, edited_weights
 from app.inspector.model import InspectorModel
 from app.inspector.overlay import DrawingOverlay
 from app.inspector.panel import StepInspector
@@ -32,12 +33,30 @@ class InspectorDock(QDockWidget):
         self.overlay.link_clicked.connect(self._on_link_clicked)
         self.inspector.step_requested.connect(window.controller.step_batch)
         self.visibilityChanged.connect(self._on_visibility_changed)
+        self.document = document = window.document
+        for signal in (document.network_changed, document.trained_state_changed,
+                       document.project_replaced):
+            signal.connect(self._on_document_changed)
+        self._on_document_changed()
 
     def _on_visibility_changed(self, visible: bool) -> None:
         self.model.set_active(visible)
         self._make_room(visible)
         if not visible:
-            self.overlay.clear()
+            self._mark_edits()
+
+    def _on_document_changed(self, *_args) -> None:
+        """Edits belong to trained weights: a reset forgets them. While the inspector is
+        closed the drawing still marks edited weights and switched-off units."""
+        if self.document.project.weights is None and edited_weights(self.document):
+            self.document.set_view(EDITS_KEY, [])
+        if not self.isVisible():
+            self._mark_edits()
+
+    def _mark_edits(self) -> None:
+        ablated = {layer.id: layer.ablated for layer in self.document.network.layers
+                   if getattr(layer, "ablated", ())}
+        self.overlay.show(None, (), edited_weights(self.document), ablated)
 
     def _make_room(self, visible: bool) -> None:
         """The inspector takes the analysis tabs' place while it is open (at 1366×768 the
@@ -63,7 +82,7 @@ class InspectorDock(QDockWidget):
 
     def _mark_drawing(self, e) -> None:
         if e is None:
-            self.overlay.show(None, (), self.inspector.edited(), {})
+            self._mark_edits()
             return
         self.overlay.show(e.weight and _ref(e.weight), e.weight.downstream if e.weight else (),
                           self.inspector.edited(), e.ablated)

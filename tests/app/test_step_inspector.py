@@ -234,6 +234,9 @@ def test_an_iris_softmax_step_shows_p_minus_y_and_weights_can_be_touched(qtbot, 
     qtbot.wait(50)
     assert (window.width(), window.height()) == (1366, 768)
     window.grab().save(str(artifacts_dir / "step_inspector_iris.png"))
+    dock.hide()  # the switched-off unit stays marked on the drawing
+    assert any(m.toolTip().startswith("switched off") for m in dock.overlay.marks())
+    dock.show()
     doc.undo_stack.undo()
     qtbot.waitUntil(lambda: dock.model.explanation.ablated == {}, timeout=5000)
 
@@ -273,5 +276,5 @@ def test_bad_rows_are_explained_not_raised(qtbot, window):
     dock.inspector.rows_edit.setText("1")
     dock.inspector.rows_edit.editingFinished.emit()
     qtbot.waitUntil(lambda: dock.model.explanation is not None, timeout=5000)
-    dock.hide()
+    dock.hide()  # nothing edited: no marks left on the drawing, the tabs are back
     assert not dock.overlay.marks() and window.tabs.isVisible()
