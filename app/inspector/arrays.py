@@ -21,6 +21,7 @@ from app.theme import weight_color
 
 CELL_W, CELL_H, LABEL_W = 44, 17, 48
 MAX_CELLS = 5
+WRONG = "#c0392b"
 GAP = -1
 """A unit index standing for the collapsed units ("…")."""
 
@@ -69,6 +70,7 @@ class ArrayView(QWidget):
         self.units: list[int] = []
         self.focus: int | None = None
         self.marked: set[int] = set()
+        self.wrong = False  # bug mode: this array differs from the correct step
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Minimum, QSizePolicy.Policy.Fixed)
 
@@ -128,9 +130,9 @@ class ArrayView(QWidget):
         font.setPointSizeF(max(7.0, font.pointSizeF() - 1.5))
         painter.setFont(font)
         text = self.palette().windowText().color()
-        painter.setPen(text)
+        painter.setPen(QColor(WRONG) if self.wrong else text)
         painter.drawText(QRectF(0, 0, LABEL_W - 4, CELL_H), Qt.AlignmentFlag.AlignRight |
-                         Qt.AlignmentFlag.AlignVCenter, self.label)
+                         Qt.AlignmentFlag.AlignVCenter, ("✗ " if self.wrong else "") + self.label)
         if self.values is None:
             painter.drawText(QRectF(LABEL_W, 0, CELL_W * 3, CELL_H),
                              Qt.AlignmentFlag.AlignVCenter, "—")
@@ -142,6 +144,10 @@ class ArrayView(QWidget):
             for k, unit in enumerate(self.units):
                 self._paint_cell(painter, QRectF(LABEL_W + k * CELL_W, row * CELL_H,
                                                  CELL_W - 1, CELL_H - 1), row, unit, scale, text)
+        if self.wrong:
+            painter.setPen(QPen(QColor(WRONG), 2))
+            painter.drawRect(QRectF(LABEL_W - 1, 1, CELL_W * len(self.units),
+                                    CELL_H * self.values.shape[0] - 1))
 
     def _paint_cell(self, painter: QPainter, rect: QRectF, row: int, unit: int, scale: float,
                     text: QColor) -> None:

@@ -34,7 +34,13 @@ from PySide6.QtWidgets import (
 from app.inspector.arrays import ArrayView
 from app.inspector.edits import WeightEditor, edited_weights
 from app.inspector.model import InspectorModel
-from app.inspector.text import bug_html, loss_html, update_html, weight_html
+from app.inspector.text import (
+    bug_html,
+    bug_summary_html,
+    loss_html,
+    update_html,
+    weight_html,
+)
 from nncore.bugs import BUGS
 from nncore.explain import MAX_ROWS, LayerStep, StepExplanation, WeightRef
 
@@ -134,8 +140,7 @@ class StepInspector(QWidget):
         self.bug_combo.addItem("no bug: the correct step", None)
         for code, info in BUGS.items():
             self.bug_combo.addItem(info.title, code)
-        self.bug_combo.currentIndexChanged.connect(
-            lambda _i: self.model.set_bug(self.bug_combo.currentData()))
+        self.bug_combo.currentIndexChanged.connect(self._on_bug_chosen)
         self.bug_correct, self.bug_buggy = ArrayView("correct"), ArrayView("buggy")
         bug_layout.addWidget(self.bug_combo)
         bug_layout.addWidget(self.bug_label)
@@ -143,6 +148,7 @@ class StepInspector(QWidget):
         bug_layout.addWidget(self.bug_buggy)
         bug_layout.addStretch(1)
         splitter.addWidget(_section("5 · Bug mode", _scroll(bug)))
+        self.right_splitter = splitter
         splitter.setSizes([160, 70, 150])
         splitter.setStretchFactor(0, 1)
         splitter.setStretchFactor(1, 0)
@@ -199,7 +205,7 @@ class StepInspector(QWidget):
                 label.setText("")
             return
         self.rows_edit.setText(",".join(map(str, e.rows)))
-        self.loss_label.setText(loss_html(e))
+        self.loss_label.setText(loss_html(e) + bug_summary_html(e))
         self.forward_area.setWidget(self._forward(e))
         self.backward_area.setWidget(self._backward(e))
         self.weight_label.setText(weight_html(e))
@@ -221,9 +227,21 @@ class StepInspector(QWidget):
         ablated = self.model.explanation.ablated.get(record.id, ()) if quantity in ("a", "z") \
             else ()
         view.set_values(values, focus, ablated)
+        view.wrong = self._is_wrong(section, record.id, quantity)
+        if view.wrong:
+            view.setToolTip("bug mode: these numbers differ from the correct step")
         view.cell_clicked.connect(on_click)
         self.arrays[(section, record.id, quantity)] = view
         layout.addWidget(view)
+
+    def _is_wrong(self, section: str, layer_id: str, quantity: str) -> bool:
+        """True if bug mode found this array different from the correct step's."""
+        bug = self.model.explanation.bug
+        if bug is None:
+            return False
+        quantity = "a" if quantity == "p" else quantity
+        return any((d.stage, d.layer, d.quantity) == (section, layer_id, quantity)
+                   for d in bug.differences)
 
     def _forward(self, e: StepExplanation) -> QWidget:
         widget, layout = self._column()
@@ -322,6 +340,13 @@ class StepInspector(QWidget):
         e = self.model.explanation
         if e is not None and e.layer(layer_id).kind == "dense":
             self.model.focus(WeightRef(layer_id, row, col))
+
+    def _on_bug_chosen(self, _index: int) -> None:
+        bug = self.bug_combo.currentData()
+        total = sum(self.right_splitter.sizes())
+        self.right_splitter.setSizes([total // 4, 70, total - total // 4 - 70] if bug else
+                                     [total // 2, 70, total - total // 2 - 70])
+        self.model.set_bug(bug)
 
     def _on_rows_edited(self) -> None:
         try:

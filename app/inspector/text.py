@@ -127,3 +127,14 @@ def bug_html(e: StepExplanation) -> str:
     return (head + f"<br><b style='color:#c0392b'>First wrong number: {_esc(where)}</b> "
             f"(off by up to {first.max_abs_difference:.3g})"
             + (f"<br>then: {_esc(spread)}{more}" if spread else ""))
+
+
+def bug_summary_html(e: StepExplanation) -> str:
+    """One line for the top bar: where the bug first shows (empty without a bug)."""
+    if e.bug is None:
+        return ""
+    first = e.bug.first
+    if first is None:
+        return " &nbsp;<b>bug: no number differs in this step</b>"
+    where = f"{first.stage} · {first.layer + ' · ' if first.layer else ''}{first.quantity}"
+    return f" &nbsp;<b style='color:#c0392b'>bug: first wrong number {_esc(where)} ✗</b>"

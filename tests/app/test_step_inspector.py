@@ -257,6 +257,13 @@ def test_bug_mode_names_the_first_wrong_number(qtbot, window):
     first = dock.model.explanation.bug.first
     assert (first.stage, first.quantity) == ("backward", "f′(z)")
     assert "First wrong number" in dock.inspector.bug_label.text()
+    assert "first wrong number" in dock.inspector.loss_label.text()
+    # the wrong arrays are framed in the backward column, the right ones are not
+    arrays = dock.inspector.arrays
+    assert arrays[("backward", first.layer, "f′(z)")].wrong
+    assert arrays[("backward", first.layer, "δ")].wrong
+    assert not arrays[("backward", "dense-3", "δ")].wrong
+    assert not arrays[("forward", first.layer, "z")].wrong
     # side by side: tanh's true slope 1 − a² against the 1s of the bug (f′ left out)
     a = dock.model.explanation.bug.correct.layer(first.layer).a
     np.testing.assert_allclose(dock.inspector.bug_correct.values, 1 - a ** 2, rtol=1e-12)
