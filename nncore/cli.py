@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nncore import __version__
+from nncore.cli_animate import add_animate_flags, cmd_animate
 from nncore.errors import NNCoreError
 from nncore.spec import (
     AUTO,
@@ -386,6 +387,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "gradcheck": (cmd_gradcheck, "check backprop against finite differences"),
     "doctor": (cmd_doctor, "say why a network is not learning (checks, trial, gradient)"),
     "datasets": (cmd_datasets, "list the built-in data sets"),
+    "animate": (cmd_animate, "draw a trained project's snapshots as an animated GIF"),
 }
 
 
@@ -397,6 +399,9 @@ def make_parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == "datasets":
+            continue
+        if name == "animate":
+            add_animate_flags(p)
             continue
         _add_model_flags(p)
         if name == "train":

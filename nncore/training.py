@@ -30,6 +30,7 @@ from nncore.diagnostics import LayerStats, layer_stats
 from nncore.metrics import accuracy, r2_score
 from nncore.network import Network, predicted_labels
 from nncore.optimizers import Optimizer
+from nncore.rewind import SnapshotKeeper
 from nncore.schedules import Schedule
 
 EVAL_LIMIT = 10_000
@@ -220,6 +221,8 @@ class Trainer:
         self._rate_window: list[tuple[float, int]] = []
         self._stop_requested = False
         self._probe = self._x[:PROBE_SIZE]
+        self.keeper: SnapshotKeeper | None = None
+        """Weight snapshots for rewinding (``nncore.rewind``); the session sets one up."""
 
     # -- settings that may change mid-run -----------------------------------------------------
 
@@ -321,6 +324,8 @@ class Trainer:
             self._guard_non_finite(f"the evaluated loss became non-finite in epoch {self.epoch}")
             return
         self.history.records.append(record)
+        if self.keeper is not None:
+            self.keeper.observe(self.network, record)
         if self.early_stopping and self._early_stop_check(record):
             return
         if self.epoch >= self.epochs:
