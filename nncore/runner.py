@@ -32,7 +32,7 @@ from nncore.metrics import confusion_matrix
 from nncore.network import predicted_labels
 from nncore.project import Project, project_from_document
 from nncore.session import Session, session_from_project
-from nncore.spec import network_from_dict, training_from_dict
+from nncore.spec import data_from_dict, network_from_dict, training_from_dict
 from nncore.training import EpochRecord, Snapshot, StopReason
 
 WEIGHTS_BYTES_PER_SECOND = 8e6
@@ -206,6 +206,13 @@ class Runner:
         if blocked:
             return [("needs_reset", blocked)]
         self.doctor.set_specs(network=self.session.network_spec)
+        return [self._update(force=True, reason="settings")]
+
+    def _cmd_set_data(self, data: dict) -> list[tuple[str, Any]]:
+        """New drawn points: training goes on with them (or ``needs_reset``)."""
+        blocked = self.session.apply_data(data_from_dict(data))
+        if blocked:
+            return [("needs_reset", blocked)]
         return [self._update(force=True, reason="settings")]
 
     def _cmd_set_detail(self, detail: dict) -> list[tuple[str, Any]]:

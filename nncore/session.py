@@ -230,6 +230,23 @@ class Session:
         self.network_spec = network
         return []
 
+    def apply_data(self, data: DataSpec) -> list[str]:
+        """Train on changed drawn points from the next epoch on (the network keeps its
+        weights); returns ``["data"]`` if the change needs a reset instead."""
+        from nncore.data import load_dataset, prepare
+        from nncore.data.drawn import live_change
+
+        if not live_change(self.data_spec, data):
+            return ["data"]
+        splits = prepare(load_dataset(data), data)
+        _check_splits(splits)
+        if splits.n_inputs != self.splits.n_inputs:
+            return ["data"]
+        self.data = training_data(splits, self.resolved, self.dtype)
+        self.trainer.set_data(self.data)
+        self.splits, self.data_spec = splits, data
+        return []
+
     # -- weights and checks ---------------------------------------------------------------
 
     def load_weights(self, weights: Mapping[str, Array]) -> None:
