@@ -18,6 +18,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, QTimer, Signal, S
 
 from app.document import ProjectDocument
 from app.training.worker import start_worker
+from nncore.data.drawn import live_change
 from nncore.project import Project, project_arrays, to_document
 from nncore.runner import Detail, RunState, Update
 from nncore.session import changes_needing_reset
@@ -340,7 +341,13 @@ class TrainingController(QObject):
         self._on_design_changed()
 
     @Slot(object)
-    def _on_data_changed(self, _data) -> None:
+    def _on_data_changed(self, data) -> None:
+        engine = self._engine_project
+        if engine is not None and not self._stale and live_change(engine.data, data):
+            if len(data.points) >= 2:  # drawn points: training goes on with them
+                self._engine_project = dataclasses.replace(engine, data=data)
+                self._send("set_data", to_dict(data))
+            return  # (too few points to train on: it keeps the last ones until more come)
         self._on_design_changed()
 
     @Slot()

@@ -190,6 +190,33 @@ def stroke_points(start: tuple[float, float], end: tuple[float, float],
                             start[1] + t * (end[1] - start[1])])
 
 
+def with_curve(spec: DataSpec, stroke: np.ndarray) -> DataSpec:
+    """``spec`` (1-D regression) with a drawn curve: the points whose x lies within the
+    stroke's x range are replaced by the stroke's points, so drawing over a stretch
+    redraws it."""
+    stroke = np.asarray(stroke, dtype=np.float64).reshape(-1, 2)
+    if stroke.shape[0] == 0:
+        return spec
+    array = point_array(spec)
+    lo, hi = stroke[:, 0].min(), stroke[:, 0].max()
+    keep = (array[:, 0] < lo) | (array[:, 0] > hi) if stroke.shape[0] > 1 else \
+        np.ones(array.shape[0], dtype=bool)
+    kept = dataclasses.replace(spec, points=tuple(p for p, k in zip(spec.points, keep) if k))
+    return with_points(kept, stroke)
+
+
+def with_classes(spec: DataSpec, classes: int) -> DataSpec:
+    """``spec`` with ``classes`` classes; points of classes that no longer exist go."""
+    options = drawn_options({**spec.options, "classes": classes})
+    points = tuple(p for p in spec.points if len(p) != 3 or p[2] < classes)
+    return dataclasses.replace(spec, options=options, points=points)
+
+
+def with_noise(spec: DataSpec, noise: float) -> DataSpec:
+    """``spec`` with another noise level."""
+    return dataclasses.replace(spec, options=drawn_options({**spec.options, "noise": noise}))
+
+
 def preset(spec: DataSpec, name: str, n: int = 200) -> DataSpec:
     """A drawn spec holding the points of built-in set ``name`` (2-D classification or
     1-D regression, at most ``n`` points), to edit ("move the outliers")."""
