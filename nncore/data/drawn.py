@@ -264,10 +264,57 @@ def to_csv(spec: DataSpec) -> str:
 
 
 def live_change(old: DataSpec | None, new: DataSpec | None) -> bool:
-    """True when ``old`` → ``new`` only changes drawn points or noise: a running network
-    can go on training on the new points (same inputs, same outputs)."""
+    """True when ``old`` → ``new`` only changes drawn points or noise, or adds samples of
+    your own: a running network can go on training on them (same inputs and outputs)."""
+    if old is None or new is None:
+        return False
+    if not is_drawn(old) and not is_drawn(new):
+        return old != new and dataclasses.replace(new, points=old.points) == old
     if not (is_drawn(old) and is_drawn(new)):
         return False
     a, b = drawn_options(old.options), drawn_options(new.options)
     same = dataclasses.replace(new, points=old.points, options=old.options)
     return a["task"] == b["task"] and a["classes"] == b["classes"] and same == old
+
+
+# --------------------------------------------------------------------------- your own samples
+
+MAX_OWN_SAMPLES = 500
+"""Most samples of your own (drawn digits) added to a data set that is not drawn."""
+
+
+def with_sample(spec: DataSpec, inputs: np.ndarray, label: int) -> DataSpec:
+    """``spec`` with one sample of your own (e.g. a drawn digit) added to its training
+    split: stored in ``points`` as the inputs (3 decimals) followed by the label."""
+    if is_drawn(spec):
+        raise DataError("drawn data: add points by drawing them on the map")
+    if len(spec.points) >= MAX_OWN_SAMPLES:
+        raise DataError(f"at most {MAX_OWN_SAMPLES} samples of your own can be added")
+    row = tuple(round(float(v), 3) for v in np.asarray(inputs).reshape(-1)) + (float(label),)
+    if spec.points and len(spec.points[0]) != len(row):
+        raise DataError("the new sample has a different number of inputs than the ones "
+                        "added before")
+    return dataclasses.replace(spec, points=spec.points + (row,))
+
+
+def own_samples(spec: DataSpec, info: DatasetInfo) -> tuple[np.ndarray, np.ndarray] | None:
+    """Samples of your own added to a (not drawn) data set: ``(x, y)`` float32 inputs
+    and labels, or None. ``DataError`` if they do not fit the data set."""
+    if is_drawn(spec) or not spec.points:
+        return None
+    if len(spec.points) > MAX_OWN_SAMPLES:
+        raise DataError(f"{len(spec.points)} samples of your own, more than the "
+                        f"{MAX_OWN_SAMPLES} allowed")
+    if not info.is_classification:
+        raise DataError(f"{info.name}: samples of your own can be added to classification "
+                        "data only")
+    if any(len(p) != info.n_features + 1 for p in spec.points):
+        raise DataError(f"{info.name}: each sample of your own needs {info.n_features} "
+                        "inputs and a label")
+    array = np.array(spec.points, dtype=np.float64)
+    labels = array[:, -1]
+    if not np.all(np.isfinite(array)) or np.any(labels != np.round(labels)) or \
+            np.any((labels < 0) | (labels >= info.n_classes)):
+        raise DataError(f"{info.name}: samples of your own need finite inputs and labels "
+                        f"from 0 to {info.n_classes - 1}")
+    return array[:, :-1].astype(np.float32), labels.astype(np.int64)
