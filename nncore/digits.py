@@ -104,7 +104,7 @@ def mnist_rule(canvas: np.ndarray) -> np.ndarray:
     patch = fit_in_box(canvas, MNIST_BOX)
     com_r, com_c = centre_of_mass(patch)
     centre = (MNIST_SHAPE[0] - 1) / 2
-    at = (int(round(centre - com_r)), int(round(centre - com_c)))
+    at = (round(centre - com_r), round(centre - com_c))
     return place(patch, MNIST_SHAPE, at)
 
 

@@ -290,11 +290,11 @@ def with_sample(spec: DataSpec, inputs: np.ndarray, label: int) -> DataSpec:
         raise DataError("drawn data: add points by drawing them on the map")
     if len(spec.points) >= MAX_OWN_SAMPLES:
         raise DataError(f"at most {MAX_OWN_SAMPLES} samples of your own can be added")
-    row = tuple(round(float(v), 3) for v in np.asarray(inputs).reshape(-1)) + (float(label),)
+    row = (*tuple(round(float(v), 3) for v in np.asarray(inputs).reshape(-1)), float(label))
     if spec.points and len(spec.points[0]) != len(row):
         raise DataError("the new sample has a different number of inputs than the ones "
                         "added before")
-    return dataclasses.replace(spec, points=spec.points + (row,))
+    return dataclasses.replace(spec, points=(*spec.points, row))
 
 
 def own_samples(spec: DataSpec, info: DatasetInfo) -> tuple[np.ndarray, np.ndarray] | None:

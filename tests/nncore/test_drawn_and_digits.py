@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from nncore.cli import main
-from nncore.data import load_dataset, prepare
-from nncore.data import drawn
+from nncore.data import drawn, load_dataset, prepare
 from nncore.digits import (
     area_weights,
     centre_of_mass,
