@@ -133,8 +133,9 @@ class OutputPanel(QWidget):
         self.draw_button = QToolButton()
         self.draw_button.setText("✎ Draw")
         self.draw_button.setCheckable(True)
-        self.draw_button.setToolTip("Draw your own data on the map: click or brush points "
-                                    "in, erase them, or start from a built-in set")
+        self._draw_tip = ("Draw your own data on the map: click or brush points in, erase "
+                          "them, or start from a built-in set")
+        self.draw_button.setToolTip(self._draw_tip)
         self.draw_button.toggled.connect(self._on_draw_button_toggled)
         bar.addWidget(title)
         bar.addStretch(1)
@@ -145,15 +146,37 @@ class OutputPanel(QWidget):
 
     @Slot(bool)
     def _on_draw_button_toggled(self, on: bool) -> None:
+        if self.kind == "gallery":  # image data: the digit pad
+            if on:
+                self.draw_button.setChecked(False)
+                self.open_digit_pad()
+            return
         if on:
             self.painter.start()
         self.painter.setVisible(on and is_drawn(self.document.data))
+
+    def open_digit_pad(self):
+        """Show the digit pad (one per window), for testing on your own handwriting."""
+        from app.plots.digit_pad import DigitPad
+
+        if getattr(self, "digit_pad", None) is None:
+            self.digit_pad = DigitPad(self.document, self.data_source, self.controller,
+                                      self.window())
+        self.digit_pad.show()
+        self.digit_pad.raise_()
+        self.digit_pad.read()
+        return self.digit_pad
 
     def _sync_draw_button(self) -> None:
         from app.plots.painter import can_draw
 
         data = self.document.data
-        self.draw_button.setVisible(can_draw(data))
+        images = self.kind == "gallery"
+        self.draw_button.setText("✎ Draw a digit" if images else "✎ Draw")
+        self.draw_button.setToolTip(
+            "Test the network on your own handwriting: draw a digit and see its answer"
+            if images else self._draw_tip)
+        self.draw_button.setVisible(images or can_draw(data))
         if is_drawn(data) and not self.draw_button.isChecked():
             self.draw_button.setChecked(True)
         self.painter.setVisible(self.draw_button.isChecked() and is_drawn(data))
