@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 MAX_COUNT = 200
 """Most snapshots kept (the timeline's resolution)."""
-MAX_MB = 64.0
+MAX_MB = 32.0
 """Most megabytes of weights kept; big networks keep fewer snapshots."""
 SCALARS = ("epoch", "step", "train_loss", "val_loss", "train_metric", "val_metric")
 """Per-snapshot numbers stored next to the weights."""
