@@ -240,7 +240,9 @@ class Session:
             return ["data"]
         splits = prepare(load_dataset(data), data)
         _check_splits(splits)
-        if splits.n_inputs != self.splits.n_inputs:
+        before, after = self.splits.info, splits.info
+        if splits.n_inputs != self.splits.n_inputs or before.task != after.task or \
+                before.n_classes != after.n_classes or before.n_targets != after.n_targets:
             return ["data"]
         self.data = training_data(splits, self.resolved, self.dtype)
         self.trainer.set_data(self.data)

@@ -18,7 +18,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, QTimer, Signal, S
 
 from app.document import ProjectDocument
 from app.training.worker import start_worker
-from nncore.data.drawn import live_change
+from nncore.data.drawn import is_drawn, live_change
 from nncore.project import Project, project_arrays, to_document
 from nncore.runner import Detail, RunState, Update
 from nncore.session import changes_needing_reset
@@ -227,11 +227,11 @@ class TrainingController(QObject):
         training pauses until ``end_rewind``."""
         if self._stale:
             return
-        self._ensure_open()
-        if not self._rewinding:
-            self._resume_after_rewind = self.is_running
-            if self.is_running:
+        if not self._rewinding:  # (a run only starting up is not running yet)
+            self._resume_after_rewind = self._state == RunState.RUNNING.value
+            if self._resume_after_rewind:
                 self._send("pause")
+        self._ensure_open()
         self._rewinding = True
         self._send("rewind", int(epoch))
 
@@ -344,7 +344,7 @@ class TrainingController(QObject):
     def _on_data_changed(self, data) -> None:
         engine = self._engine_project
         if engine is not None and not self._stale and live_change(engine.data, data):
-            if len(data.points) >= 2:  # drawn points: training goes on with them
+            if not is_drawn(data) or len(data.points) >= 2:  # training goes on with them
                 self._engine_project = dataclasses.replace(engine, data=data)
                 self._send("set_data", to_dict(data))
             return  # (too few points to train on: it keeps the last ones until more come)

@@ -264,17 +264,19 @@ def to_csv(spec: DataSpec) -> str:
 
 
 def live_change(old: DataSpec | None, new: DataSpec | None) -> bool:
-    """True when ``old`` → ``new`` only changes drawn points or noise, or adds samples of
-    your own: a running network can go on training on them (same inputs and outputs)."""
-    if old is None or new is None:
+    """True when ``old`` → ``new`` may leave a running network training: the drawing's
+    points or noise changed, a drawing started from the current set, or samples of your
+    own were added. (The session still checks that inputs, task and classes match.)"""
+    if old is None or new is None or old == new:
         return False
-    if not is_drawn(old) and not is_drawn(new):
-        return old != new and dataclasses.replace(new, points=old.points) == old
-    if not (is_drawn(old) and is_drawn(new)):
-        return False
-    a, b = drawn_options(old.options), drawn_options(new.options)
-    same = dataclasses.replace(new, points=old.points, options=old.options)
-    return a["task"] == b["task"] and a["classes"] == b["classes"] and same == old
+    if not is_drawn(new):
+        return not is_drawn(old) and dataclasses.replace(new, points=old.points) == old
+    same_rest = dataclasses.replace(new, source=old.source, options=old.options,
+                                    points=old.points) == old
+    if not is_drawn(old):
+        return same_rest and not old.points
+    return same_rest and drawn_options(old.options)["task"] == \
+        drawn_options(new.options)["task"]
 
 
 # --------------------------------------------------------------------------- your own samples

@@ -66,6 +66,22 @@ def test_draw_starts_from_the_current_set_as_one_undo_step(qtbot, window):
     assert window.document.data.source == "spirals"
 
 
+def test_drawing_over_a_running_set_keeps_it_training(qtbot, window):
+    doc, ctl = window.document, window.controller
+    doc.set_training(dataclasses.replace(doc.training, epochs=100_000), "Long run")
+    ctl.train()
+    qtbot.waitUntil(lambda: ctl.last_update is not None and
+                    ctl.last_update.snapshot.epoch >= 3, timeout=30000)
+    qtbot.mouseClick(window.output_panel.draw_button, Qt.MouseButton.LeftButton)
+    assert drawn.is_drawn(doc.data)
+    assert not ctl.is_stale and not window.message_bar.isVisible()
+    epoch = ctl.last_update.snapshot.epoch
+    qtbot.waitUntil(lambda: ctl.last_update.snapshot.epoch >= epoch + 3, timeout=30000)
+    assert ctl.state == RunState.RUNNING.value
+    ctl.pause()
+    qtbot.waitUntil(lambda: ctl.state == RunState.PAUSED.value, timeout=5000)
+
+
 def test_clicks_add_points_of_the_chosen_class_where_clicked(qtbot, painting, artifacts_dir):
     window = painting
     doc, panel = window.document, window.output_panel

@@ -138,3 +138,21 @@ def test_the_animation_button_writes_one_frame_per_kept_epoch(qtbot, window, tmp
     assert window.timeline.save_animation(path, size=120)
     with Image.open(path) as gif:
         assert gif.n_frames == len(window.controller.kept_epochs) == 9
+
+
+def test_rewinding_an_opened_project_does_not_start_training(qtbot, window):
+    ctl, doc = window.controller, window.document
+    _train_epochs(qtbot, window, 10)
+    qtbot.waitUntil(lambda: doc.project.history is not None and len(doc.project.history) == 10,
+                    timeout=5000)
+    doc.replace_project(doc.project)  # as if just opened: the engine has nothing open
+    assert ctl.kept_epochs == tuple(range(11))
+    _drag_to(qtbot, window.timeline.slider, 2)
+    qtbot.waitUntil(lambda: window.timeline.readout.text().startswith("Showing epoch"),
+                    timeout=10000)
+    slider = window.timeline.slider
+    qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton,
+                       pos=QPoint(_groove_x(slider, 2), slider.height() // 2))
+    qtbot.wait(500)
+    assert ctl.state != RunState.RUNNING.value
+    assert ctl.last_update.snapshot.epoch == 10 and len(ctl.history) == 10
