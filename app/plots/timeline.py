@@ -42,6 +42,7 @@ class Timeline(QWidget):
         self._build()
         controller.kept_epochs_changed.connect(self._on_controller_kept_epochs_changed)
         controller.update_received.connect(self._on_controller_update)
+        data_source.splits_changed.connect(lambda _splits: self._refresh())
         self._on_controller_kept_epochs_changed(controller.kept_epochs)
 
     def _build(self) -> None:
@@ -68,7 +69,8 @@ class Timeline(QWidget):
         self.continue_button.clicked.connect(self._on_continue_clicked)
         self.animation_button = QPushButton("Animation…")
         self.animation_button.setToolTip("Save the decision map (or fit curve) at every kept "
-                                         "epoch as an animated GIF, for slides")
+                                         "epoch as an animated GIF, for slides (2-D data "
+                                         "and 1-D curves)")
         self.animation_button.clicked.connect(self._on_animation_clicked)
         layout.addWidget(title)
         layout.addWidget(self.slider, 1)
@@ -90,7 +92,7 @@ class Timeline(QWidget):
         self.continue_button.setEnabled(bool(picked))
         self.continue_button.setText(f"Continue from epoch {self.picked}" if picked else
                                      "Continue from here")
-        self.animation_button.setEnabled(usable)
+        self.animation_button.setEnabled(usable and self._animatable())
         if self.controller.is_rewinding:
             return
         if not usable:
@@ -100,6 +102,16 @@ class Timeline(QWidget):
             kept = f"{len(self.epochs)} epochs kept"
             self.readout.setText(f"Live · picked epoch {self.picked} · {kept}" if picked
                                  else f"Live · {kept}")
+
+    def _animatable(self) -> bool:
+        """True if the data has a picture to animate (a 2-D map or a 1-D curve)."""
+        from nncore.animate import kind_of
+
+        splits = self.data_source.splits
+        try:
+            return splits is not None and bool(kind_of(splits))
+        except NNCoreError:
+            return False
 
     @Slot(tuple)
     def _on_controller_kept_epochs_changed(self, epochs: tuple) -> None:

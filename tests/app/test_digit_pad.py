@@ -64,6 +64,7 @@ def test_a_drawn_one_is_read_as_a_one_and_matches_nncore(qtbot, digits_window, a
     window = digits_window
     panel = window.output_panel
     assert panel.kind == "gallery" and panel.draw_button.text() == "✎ Draw a digit"
+    assert not window.timeline.animation_button.isEnabled()  # no map to animate
     qtbot.mouseClick(panel.draw_button, Qt.MouseButton.LeftButton)
     pad = panel.digit_pad
     assert pad.isVisible()
