@@ -144,6 +144,7 @@ class AnalysisTabs(QTabWidget):
 
     @Slot(object)
     def _on_controller_update(self, update: Update) -> None:
+        self.loss.mark_epoch(update.snapshot.epoch if update.reason == "rewind" else None)
         if update.reason == "rewind":
             self._show_rewound(update)
             return

@@ -245,7 +245,9 @@ class OutputPanel(QWidget):
         if update.reason == "reset":
             self._on_controller_history_reset()
         snapshot = update.snapshot
+        mark = snapshot.epoch if update.reason == "rewind" else None
         for plot in (self.sparkline, self.loss_view):
+            plot.mark_epoch(mark)
             plot.add_records(update.new_records)
             plot.add_snapshot(snapshot)
             plot.request_refresh()

@@ -92,11 +92,14 @@ def test_dragging_the_timeline_shows_an_earlier_decision_map_and_letting_go_the_
     assert np.abs(window.output_panel.decision_map.grid.values - live_map).max() > 0.2
     numbers = window.output_panel.numbers.epoch_number.value.text()
     assert numbers == str(epoch)
+    marks = window.tabs.loss._marks  # a dashed line marks the epoch on the curves
+    assert all(line.isVisible() and line.value() == epoch for line in marks)
     window.grab().save(str(artifacts_dir / "timeline_rewound.png"))
 
     qtbot.mouseRelease(slider, Qt.MouseButton.LeftButton, pos=QPoint(_groove_x(slider, 3),
                                                                      slider.height() // 2))
     assert not ctl.is_rewinding
+    qtbot.waitUntil(lambda: not window.tabs.loss._marks[0].isVisible(), timeout=5000)
     qtbot.waitUntil(lambda: _map_shows(window, live_weights), timeout=10000)
     assert timeline.continue_button.isEnabled()
     assert timeline.continue_button.text() == f"Continue from epoch {epoch}"

@@ -220,3 +220,20 @@ def test_animate_refuses_data_without_a_picture(tmp_path, capsys):
                  "-o", str(project)]) == 0
     assert main(["animate", str(project), "-o", str(tmp_path / "x.gif")]) == 2
     assert "2-D inputs" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("data, kind", [("sine", "fit"), ("bump", "heat"),
+                                        ("blobs:k=4", "map")])
+def test_regression_curves_surfaces_and_multiclass_maps_animate(tmp_path, data, kind):
+    pytest.importorskip("PIL")
+    from nncore.animate import Animator, animation_frames, project_splits
+
+    project_path = tmp_path / "p.bplab"
+    assert main(["train", "--data", data, "--hidden", "12", "--epochs", "15", "--batch",
+                 "full", "--lr", "0.05", "-q", "-o", str(project_path)]) == 0
+    project = load_project(project_path)
+    assert Animator(project, project_splits(project), 80).kind == kind
+    frames = animation_frames(project, size=80)
+    assert len(frames) == len(project.snapshots) == 16
+    first, last = (np.asarray(f, dtype=np.int16)[20:] for f in (frames[0], frames[-1]))
+    assert np.abs(first - last).max() > 30  # below the caption, the picture changed
