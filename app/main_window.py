@@ -117,6 +117,10 @@ class MainWindow(QMainWindow):
         layout.setSpacing(2)
         layout.addWidget(self.message_bar)
         layout.addWidget(self.main_splitter, 1)
+        from app.plots.timeline import Timeline
+
+        self.timeline = Timeline(doc, data, ctl)
+        layout.addWidget(self.timeline)
         self.setCentralWidget(central)
 
     def _build_diagnosis_tabs(self) -> None:
