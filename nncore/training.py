@@ -363,8 +363,13 @@ class Trainer:
 
     # -- evaluation ---------------------------------------------------------------------
 
+    # A diverged network overflows here as in training; which floating-point flags (and so
+    # which RuntimeWarnings) its matrix products raise depends on the BLAS kernel, so none
+    # is reported: the non-finite loss says it all.
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def evaluate(self, x: Array, t: Array, labels: np.ndarray | None) -> tuple[float, float]:
-        """Exact (loss, metric) of the current network on a set, evaluation mode."""
+        """Exact (loss, metric) of the current network on a set, evaluation mode (also
+        the test-set scores of ``nncore train``)."""
         if x.shape[0] == 0:
             return float("nan"), float("nan")
         loss, outputs = self.network.loss_and_predictions(x, t)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -278,6 +279,24 @@ def test_overflowing_inputs_stop_with_non_finite():
     s.trainer.run()
     assert s.trainer.stop_reason is StopReason.NON_FINITE
     np.testing.assert_array_equal(s.network.flat.values, initial)
+
+
+def test_evaluating_a_set_that_overflows_reports_nan_not_warnings():
+    # Test-set scores (`nncore train`) evaluate outside training: logits of +-inf reach the
+    # softmax's matrix products there, and whether BLAS flags them "invalid" depends on the
+    # CPU's kernel. No warning may escape, on any kernel; the loss says what happened.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 2))
+    splits = make_splits(x, rng.integers(0, 3, 12), "multiclass")
+    s = Session(mlp_spec([4], "relu"), TrainingSpec(epochs=1, batch_size=4, seed=0),
+                splits=splits)
+    s.network.flat.values[...] *= 1e30  # a network that has diverged
+    t = np.eye(3, dtype=np.float32)[splits.y_train]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, accuracy = s.trainer.evaluate(x.astype(np.float32) * 1e30, t, splits.y_train)
+    assert not math.isfinite(loss)
+    assert 0.0 <= accuracy <= 1.0
 
 
 def test_a_run_stopped_by_a_non_finite_loss_cannot_resume():
