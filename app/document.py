@@ -10,6 +10,7 @@ take the same path.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ class ProjectDocument(QObject):
         self._path: Path | None = None
         self._trained_since_save = False
         self._selected: str | None = None
+        self._view_sources: list[Callable[[], dict]] = []
 
     # -- reading ------------------------------------------------------------------------
 
@@ -194,6 +196,20 @@ class ProjectDocument(QObject):
         """Store designer/view-only data (positions, toggles) in the project file."""
         self._project.view[key] = value
 
+    def add_view_source(self, source: Callable[[], dict]) -> None:
+        """Register a view whose collected arrays (plot histories the engine cannot
+        recompute) are saved with the project: ``source()`` is asked on every save."""
+        self._view_sources.append(source)
+
+    def collect_views(self) -> Project:
+        """The project with the views' current arrays (``view_arrays``), as saved."""
+        if self._view_sources:
+            arrays: dict = {}
+            for source in self._view_sources:
+                arrays.update(source())
+            self._project = dataclasses.replace(self._project, view_arrays=arrays)
+        return self._project
+
     # -- files ----------------------------------------------------------------------------
 
     def replace_project(self, project: Project, path: Path | None = None, *,
@@ -221,7 +237,7 @@ class ProjectDocument(QObject):
         target = Path(path) if path else self._path
         if target is None:
             raise ValueError("the project has no file yet: choose where to save it")
-        save_project(self._project, target)
+        save_project(self.collect_views(), target)
         self._path = target
         self.undo_stack.setClean()
         self._trained_since_save = False
