@@ -17,6 +17,9 @@ from typing import Any
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from nncore.data.registry import data_title
+from nncore.errors import NNCoreError
+from nncore.lessons import lesson_of
 from nncore.project import Project, load_project, save_project
 from nncore.spec import (
     DataSpec,
@@ -93,6 +96,8 @@ class ProjectDocument(QObject):
         self._trained_since_save = False
         self._selected: str | None = None
         self._view_sources: list[Callable[[], dict]] = []
+        self._named_for = _named_for(self._project)  # the data the title was given for
+        self._given_title = self._project.title
 
     # -- reading ------------------------------------------------------------------------
 
@@ -160,7 +165,11 @@ class ProjectDocument(QObject):
         self.undo_stack.push(SpecCommand(self, part, old, new, text, merge_key))
 
     def _apply(self, part: str, spec: Any) -> None:
-        self._project = dataclasses.replace(self._project, **{part: spec})
+        changes = {part: spec}
+        if part == "data":  # the name follows the data: a lesson's title, or the set's
+            changes["title"] = self._given_title if _data_key(spec) in self._named_for \
+                else data_title(spec)
+        self._project = dataclasses.replace(self._project, **changes)
         if part == "network" and self._selected is not None and \
                 self._selected not in {layer.id for layer in spec.layers}:
             self.select_layer(None)
@@ -219,6 +228,7 @@ class ProjectDocument(QObject):
         ``modified=True`` (a recovered autosave) marks it as having unsaved changes.
         """
         self._project = project
+        self._named_for, self._given_title = _named_for(project), project.title
         self._path = Path(path) if path else None
         self._selected = None
         self.undo_stack.clear()
@@ -251,3 +261,21 @@ class ProjectDocument(QObject):
 
     def _emit_dirty(self) -> None:
         self.dirty_changed.emit(self.is_dirty)
+
+
+def _data_key(spec: DataSpec) -> tuple:
+    """What decides which data a project is about: the set (or file), not its options."""
+    return spec.source, spec.path
+
+
+def _named_for(project: Project) -> set[tuple]:
+    """The data a project's title belongs to: its own, and a lesson's variants' data (a
+    variant on other data is still the lesson)."""
+    keys = {_data_key(project.data)}
+    lesson = lesson_of(project)
+    for variant in lesson.variants if lesson is not None else ():
+        try:
+            keys.add(_data_key(variant.apply(project).data))
+        except NNCoreError:  # a variant that does not apply names nothing
+            continue
+    return keys

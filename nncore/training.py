@@ -10,7 +10,8 @@ Semantics:
   mini-batches; the training set is reshuffled every epoch from the run's seed.
 - At the end of each epoch the network is evaluated exactly (evaluation mode, no dropout)
   on the validation set and on up to ``EVAL_LIMIT`` training samples (all of them for
-  every toy and UCI set); ``running_loss`` is the mean of the epoch's batch objectives.
+  every toy and UCI set); ``running_loss`` is the mean of the epoch's batch objectives
+  (snapshots in between carry the mean over the last epoch's worth of batches).
 - If a batch loss (or an evaluation) is NaN or infinite, training stops at that step with
   ``StopReason.NON_FINITE`` and the weights from before the last update are restored.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import enum
 import math
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -145,6 +147,9 @@ class Snapshot:
     epochs_total: int
     batch_loss: float
     running_loss: float
+    """Mean of the last ``steps_per_epoch`` batch objectives (fewer at the very start): a
+    one-epoch sliding window, so the curve runs on across epoch boundaries instead of
+    restarting from one batch; at an epoch's end it is that epoch's mean."""
     lr: float
     samples_per_s: float
     elapsed: float
@@ -211,6 +216,7 @@ class Trainer:
         self._x_val = np.ascontiguousarray(data.x_val, dtype=self._dtype)
         self._t_val = np.ascontiguousarray(data.t_val, dtype=self._dtype)
         self._x_epoch, self._t_epoch = self._x, self._t
+        self._recent_losses: deque[float] = deque(maxlen=1)  # sized by set_batch_size
         self.set_batch_size(batch_size)
         self._backup = network.flat.values.copy()
         self._best: tuple[float, np.ndarray] | None = None
@@ -233,6 +239,8 @@ class Trainer:
         n, batch_size = self._x.shape[0], self._next_batch_size
         self.batch_size = n if batch_size is None else max(1, min(int(batch_size), n))
         self.steps_per_epoch = math.ceil(n / self.batch_size)
+        if self._recent_losses.maxlen != self.steps_per_epoch:  # keep the newest losses
+            self._recent_losses = deque(self._recent_losses, maxlen=self.steps_per_epoch)
 
     def set_base_lr(self, lr: float) -> None:
         """Change the learning rate (before the schedule) from the next step on."""
@@ -298,6 +306,7 @@ class Trainer:
         self.optimizer.step()
         self.last_batch_loss = loss
         self._epoch_loss_sum += loss
+        self._recent_losses.append(loss)
         self.step += 1
         self.batch_index += 1
         if self.batch_index >= self.steps_per_epoch:
@@ -391,6 +400,15 @@ class Trainer:
     # -- drivers ------------------------------------------------------------------------
 
     @property
+    def running_loss(self) -> float:
+        """Mean of the last epoch's worth of batch objectives (see ``Snapshot``); a
+        restored run shows its last epoch's mean until it trains."""
+        recent = self._recent_losses
+        if recent:
+            return math.fsum(recent) / len(recent)
+        return self.history.last.running_loss if self.history.last else float("nan")
+
+    @property
     def elapsed(self) -> float:
         """Seconds spent inside ``train_step`` (training and evaluation, not pauses)."""
         return self._busy
@@ -413,8 +431,7 @@ class Trainer:
             epoch=self.epoch, step=self.step, step_in_epoch=self.batch_index,
             steps_per_epoch=self.steps_per_epoch, epochs_total=self.epochs,
             batch_loss=self.last_batch_loss,
-            running_loss=self._epoch_loss_sum / self.batch_index if self.batch_index else
-            (self.history.last.running_loss if self.history.last else float("nan")),
+            running_loss=self.running_loss,
             lr=self.optimizer.lr, samples_per_s=self.samples_per_second(),
             elapsed=self.elapsed, metric_name=self.data.metric_name,
             last_epoch=self.history.last, epoch_ended=epoch_ended,

@@ -233,6 +233,32 @@ def test_running_loss_is_the_mean_of_the_epoch_batch_objectives():
     assert s.trainer.history.last.running_loss == pytest.approx(np.mean(losses), rel=1e-12)
 
 
+def test_running_loss_runs_on_across_epochs_as_a_one_epoch_window():
+    # 24 samples in batches of 5: 5 steps per epoch. Mid-epoch snapshots must not restart
+    # from one batch at each epoch boundary (the curve then dips at every epoch): they
+    # carry the mean of the last 5 batch objectives, which at an epoch's end is the epoch's.
+    s = session(batch_size=5, epochs=4, dtype="float64")
+    snapshots = list(s.trainer.snapshots(every_steps=1))
+    losses = [snap.batch_loss for snap in snapshots]
+    assert s.trainer.steps_per_epoch == 5 and len(losses) == 20
+    for i, snap in enumerate(snapshots):
+        window = losses[max(0, i - 4):i + 1]
+        assert snap.running_loss == pytest.approx(np.mean(window), rel=1e-12), snap.step
+    for record in s.trainer.history.records:
+        assert record.running_loss == pytest.approx(
+            np.mean(losses[record.step - 5:record.step]), rel=1e-12)
+
+
+def test_running_loss_window_follows_a_batch_size_change():
+    s = session(batch_size=5, epochs=3, dtype="float64")
+    stream = s.trainer.snapshots(every_steps=1)
+    losses = [next(stream).batch_loss for _ in range(5)]  # the first epoch
+    s.trainer.set_batch_size(12)  # 2 steps per epoch from the next epoch on
+    losses.append(next(stream).batch_loss)
+    assert s.trainer.steps_per_epoch == 2
+    assert s.trainer.running_loss == pytest.approx(np.mean(losses[-2:]), rel=1e-12)
+
+
 def test_classification_history_reports_accuracy():
     s = session(splits=classification_splits(), epochs=3)
     history = s.trainer.run()
