@@ -292,4 +292,5 @@ def session_from_project(project: Project, *, splits: Splits | None = None) -> S
                                    "Reset to train from new weights") from None
         if project.history is not None and len(project.history):
             session.trainer.restore_progress(project.history)
+        session.trainer.refresh_gradients()  # the loaded weights' gradients, not zeros
     return session

@@ -29,6 +29,7 @@ import numpy as np
 
 from nncore._types import Array
 from nncore.diagnostics import LayerStats, layer_stats
+from nncore.layers import Dropout
 from nncore.metrics import accuracy, r2_score
 from nncore.network import Network, predicted_labels
 from nncore.optimizers import Optimizer
@@ -369,6 +370,25 @@ class Trainer:
             self.epoch, self.step = history.last.epoch, history.last.step
         if self.epoch >= self.epochs:
             self._finish(StopReason.COMPLETED, f"finished {self.epoch} epochs")
+
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    def refresh_gradients(self) -> None:
+        """Set the gradients for the current weights from the first training batch, without
+        a step: a run loaded from a file then shows (and is diagnosed by) its real
+        gradients instead of zeros. Dropout is off for this pass and its random stream and
+        masks stay as they were, so the run continues exactly as it would have."""
+        n = min(self.batch_size, self._x.shape[0])
+        if n == 0:
+            return
+        dropouts = [layer for layer in self.network.layers if isinstance(layer, Dropout)]
+        saved = [(layer.rate, layer._mask) for layer in dropouts]
+        try:
+            for layer in dropouts:
+                layer.rate = 0.0
+            self.network.compute_gradients(self._x[:n], self._t[:n])
+        finally:
+            for layer, (rate, mask) in zip(dropouts, saved):
+                layer.rate, layer._mask = rate, mask
 
     # -- evaluation ---------------------------------------------------------------------
 

@@ -165,6 +165,8 @@ class TrainingController(QObject):
         and their rates; see ``nncore.runner.Detail``)."""
         self._detail = dataclasses.replace(self._detail, **changes)
         self._send("set_detail", dataclasses.asdict(self._detail))
+        if self._engine_project is not None and not self.is_running and not self._stale:
+            self._send("snapshot")  # idle: show what was asked for now, not at the next step
 
     def export(self, callback: Callable[[Project], None]) -> None:
         """Ask the engine for its trained state; ``callback(project)`` gets it later."""

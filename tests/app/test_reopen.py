@@ -93,6 +93,9 @@ def test_a_reopened_trained_project_shows_everything_as_saved(qtbot, settings, t
         assert histograms.weights[first_dense].history.n_columns >= saved["columns"]
         qtbot.waitUntil(lambda: all(pair.values is not None
                                     for pair in histograms.weights.values()), timeout=10000)
+        # the gradients of the loaded weights, not the zeros of a network that never stepped
+        qtbot.waitUntil(lambda: all(pair.values is not None and np.abs(pair.values).max() > 0
+                                    for pair in histograms.gradients.values()), timeout=10000)
         first = next(iter(histograms.weights))
         np.testing.assert_array_equal(np.sort(histograms.weights[first].values),
                                       np.sort(weights[f"{first}.weight"].ravel()))

@@ -259,6 +259,27 @@ def test_running_loss_window_follows_a_batch_size_change():
     assert s.trainer.running_loss == pytest.approx(np.mean(losses[-2:]), rel=1e-12)
 
 
+def test_a_loaded_run_carries_the_gradients_of_its_weights_and_keeps_its_dropout_stream():
+    from nncore.layers import Dropout
+    from nncore.session import session_from_project, session_to_project
+
+    s = session(network=mlp_spec([6], "tanh", dropout=0.3), batch_size=8, epochs=2,
+                dtype="float64")
+    s.trainer.run()
+    loaded = session_from_project(session_to_project(s), splits=s.splits)
+    net, trainer = loaded.network, loaded.trainer
+    x, t = trainer._x[:8], trainer._t[:8]
+    # the objective without dropout (evaluation mode), by central differences
+    numeric = numeric_gradient(lambda _: net.objective(x, t), net.flat.values)
+    analytic = np.concatenate([p.grad.ravel() for p in net.flat.params])
+    assert np.abs(analytic).max() > 1e-6  # not the zeros of a network that never stepped
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-9)
+    dropout = next(layer for layer in net.layers if isinstance(layer, Dropout))
+    state = dropout.rng.bit_generator.state
+    trainer.refresh_gradients()
+    assert dropout.rng.bit_generator.state == state and dropout.rate == 0.3
+
+
 def test_classification_history_reports_accuracy():
     s = session(splits=classification_splits(), epochs=3)
     history = s.trainer.run()
