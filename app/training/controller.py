@@ -215,6 +215,10 @@ class TrainingController(QObject):
     def _ensure_open(self) -> None:
         if self._engine_project is None:
             self._open_current(with_weights=True)
+        elif self._quiet_open and self._opening:
+            # a command now waits on the quiet open: if it fails, that is the user's to see
+            self._quiet_open = False
+            self._set_state(STARTING)
 
     def _open_current(self, *, with_weights: bool, quiet: bool = False) -> None:
         """Open the document's design in the engine. ``quiet``: only to show a trained
