@@ -10,12 +10,16 @@ take the same path.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from nncore.data.registry import data_title
+from nncore.errors import NNCoreError
+from nncore.lessons import lesson_of
 from nncore.project import Project, load_project, save_project
 from nncore.rewind import SnapshotKeeper, branch_project
 from nncore.spec import (
@@ -108,6 +112,9 @@ class ProjectDocument(QObject):
         self._path: Path | None = None
         self._trained_since_save = False
         self._selected: str | None = None
+        self._view_sources: list[Callable[[], dict]] = []
+        self._named_for = _named_for(self._project)  # the data the title was given for
+        self._given_title = self._project.title
 
     # -- reading ------------------------------------------------------------------------
 
@@ -175,7 +182,11 @@ class ProjectDocument(QObject):
         self.undo_stack.push(SpecCommand(self, part, old, new, text, merge_key))
 
     def _apply(self, part: str, spec: Any) -> None:
-        self._project = dataclasses.replace(self._project, **{part: spec})
+        changes = {part: spec}
+        if part == "data":  # the name follows the data: a lesson's title, or the set's
+            changes["title"] = self._given_title if _data_key(spec) in self._named_for \
+                else data_title(spec)
+        self._project = dataclasses.replace(self._project, **changes)
         if part == "network" and self._selected is not None and \
                 self._selected not in {layer.id for layer in spec.layers}:
             self.select_layer(None)
@@ -225,6 +236,20 @@ class ProjectDocument(QObject):
         """Store designer/view-only data (positions, toggles) in the project file."""
         self._project.view[key] = value
 
+    def add_view_source(self, source: Callable[[], dict]) -> None:
+        """Register a view whose collected arrays (plot histories the engine cannot
+        recompute) are saved with the project: ``source()`` is asked on every save."""
+        self._view_sources.append(source)
+
+    def collect_views(self) -> Project:
+        """The project with the views' current arrays (``view_arrays``), as saved."""
+        if self._view_sources:
+            arrays: dict = {}
+            for source in self._view_sources:
+                arrays.update(source())
+            self._project = dataclasses.replace(self._project, view_arrays=arrays)
+        return self._project
+
     # -- files ----------------------------------------------------------------------------
 
     def replace_project(self, project: Project, path: Path | None = None, *,
@@ -234,6 +259,7 @@ class ProjectDocument(QObject):
         ``modified=True`` (a recovered autosave) marks it as having unsaved changes.
         """
         self._project = project
+        self._named_for, self._given_title = _named_for(project), project.title
         self._path = Path(path) if path else None
         self._selected = None
         self.undo_stack.clear()
@@ -252,7 +278,7 @@ class ProjectDocument(QObject):
         target = Path(path) if path else self._path
         if target is None:
             raise ValueError("the project has no file yet: choose where to save it")
-        save_project(self._project, target)
+        save_project(self.collect_views(), target)
         self._path = target
         self.undo_stack.setClean()
         self._trained_since_save = False
@@ -266,3 +292,21 @@ class ProjectDocument(QObject):
 
     def _emit_dirty(self) -> None:
         self.dirty_changed.emit(self.is_dirty)
+
+
+def _data_key(spec: DataSpec) -> tuple:
+    """What decides which data a project is about: the set (or file), not its options."""
+    return spec.source, spec.path
+
+
+def _named_for(project: Project) -> set[tuple]:
+    """The data a project's title belongs to: its own, and a lesson's variants' data (a
+    variant on other data is still the lesson)."""
+    keys = {_data_key(project.data)}
+    lesson = lesson_of(project)
+    for variant in lesson.variants if lesson is not None else ():
+        try:
+            keys.add(_data_key(variant.apply(project).data))
+        except NNCoreError:  # a variant that does not apply names nothing
+            continue
+    return keys

@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.designer = DesignerPanel(doc, data, ctl, vis)
         self.output_panel = OutputPanel(doc, data, ctl, vis)
         self.tabs = AnalysisTabs(doc, data, ctl)
+        doc.add_view_source(self.tabs.view_state)  # plot histories go into the saved file
         self._build_diagnosis_tabs()
         self.message_bar = MessageBar()
 
@@ -242,6 +243,7 @@ class MainWindow(QMainWindow):
         weights = self.document.project.weights
         if weights:
             self.visualiser.show_weights(weights)
+            self.controller.show_trained_state()  # views that need the data draw it now
         self._show_problems()
 
     def _show_problems(self) -> None:

@@ -331,6 +331,7 @@ def session_from_project(project: Project, *, splits: Splits | None = None) -> S
         if project.history is not None and len(project.history):
             session.trainer.restore_progress(project.history)
         _restore_snapshots(session, project)
+        session.trainer.refresh_gradients()  # the loaded weights' gradients, not zeros
     return session
 
 

@@ -122,6 +122,25 @@ class AnalysisTabs(QTabWidget):
     @Slot()
     def _on_document_project_replaced(self) -> None:
         self._rebuild_history()
+        self.restore_view_state(self.document.project.view_arrays)
+
+    def view_state(self) -> dict:
+        """What the tabs collected over the run that the engine cannot recompute (weight
+        and gradient distributions, layer health over time), as ``histograms/...`` and
+        ``health/...`` arrays for the project file."""
+        state = {f"histograms/{k}": v for k, v in self.histograms.view_state().items()}
+        state.update({f"health/{k}": v for k, v in self.health.view_state().items()})
+        return state
+
+    def restore_view_state(self, arrays: dict) -> None:
+        """Show the histories a project was saved with (``view_state``)."""
+        def group(prefix: str) -> dict:
+            return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        dense = [layer.id for layer in self.document.network.layers
+                 if isinstance(layer, DenseSpec)]
+        self.histograms.restore_view_state(group("histograms/"), dense)
+        self.health.restore_view_state(group("health/"))
 
     @Slot()
     def _on_controller_history_reset(self) -> None:

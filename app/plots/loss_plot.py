@@ -187,12 +187,13 @@ class LossPlot(LazyRefresh, QWidget):
         items = [(TRAIN_COLOR, "<b>━━</b>", "training"),
                  (VALIDATION_COLOR, "<b>━━</b>", "validation")]
         if self.mode == "full":
-            items.append((TRAIN_COLOR, "──", "running mean in the current epoch"))
+            items.append((TRAIN_COLOR, "──", "running mean over the last epoch's batches"))
         label = QLabel("&nbsp;&nbsp;".join(
             f'<span style="color:{color}">{line}</span> {text}' for color, line, text in items))
         label.setToolTip("Thick lines: the exact loss on all training (blue) and validation "
                          "(orange) data at the end of each epoch.\nThin line: the mean of the "
-                         "batch losses so far in the current epoch, so long epochs move too.")
+                         "last epoch's worth of batch losses (a sliding window, so it runs "
+                         "on across epochs and long epochs move too).")
         return label
 
     def add_tool(self, widget: QWidget) -> None:

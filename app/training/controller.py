@@ -63,6 +63,7 @@ class TrainingController(QObject):
         self._export_token = 0
         self._export_callbacks: dict[int, tuple[Callable[[Project], None], int]] = {}
         self._opening = 0  # "open" commands the engine has not answered yet
+        self._quiet_open = False  # the last open only shows a saved run (see _open_current)
         self._run = 0  # counts the engine runs opened (or forgotten): whose export is whose
         self._detail = Detail()
         document.training_changed.connect(self._on_training_changed)
@@ -179,6 +180,8 @@ class TrainingController(QObject):
         and their rates; see ``nncore.runner.Detail``)."""
         self._detail = dataclasses.replace(self._detail, **changes)
         self._send("set_detail", dataclasses.asdict(self._detail))
+        if self._engine_project is not None and not self.is_running and not self._stale:
+            self._send("snapshot")  # idle: show what was asked for now, not at the next step
 
     def export(self, callback: Callable[[Project], None]) -> None:
         """Ask the engine for its trained state; ``callback(project)`` gets it later."""
@@ -287,15 +290,24 @@ class TrainingController(QObject):
     def _ensure_open(self) -> None:
         if self._engine_project is None:
             self._open_current(with_weights=True)
+        elif self._quiet_open and self._opening:
+            # a command now waits on the quiet open: if it fails, that is the user's to see
+            self._quiet_open = False
+            self._set_state(STARTING)
 
-    def _open_current(self, *, with_weights: bool) -> None:
+    def _open_current(self, *, with_weights: bool, quiet: bool = False) -> None:
+        """Open the document's design in the engine. ``quiet``: only to show a trained
+        project's state (the engine answers with a full update); the toolbar does not say
+        "starting", and a failure is left for the next Train to report."""
         project = self.document.project
         if not with_weights:
             project = dataclasses.replace(project, weights=None, optimizer_state=None,
                                           history=None)
         self._new_run(project)
         self._history = list(project.history.records) if project.history else []
-        self._set_state(STARTING)
+        self._quiet_open = quiet
+        if not quiet:
+            self._set_state(STARTING)
         self._opening += 1
         self._send("open", to_document(project), project_arrays(project))
         if self._detail != Detail():
@@ -371,6 +383,21 @@ class TrainingController(QObject):
         self._rewinding = self._resume_after_rewind = False
         self._set_kept_epochs(self._document_kept_epochs())
 
+        self.show_trained_state()
+
+    def show_trained_state(self) -> None:
+        """Have every view (gallery, images, histograms, health, the epoch read-out) show
+        the current weights without training: a trained project is opened in the engine
+        quietly, whose first update is a full one; an open, idle run sends a fresh full
+        update (e.g. once the app's copy of the data has loaded, for the gallery)."""
+        if self.is_running or self._stale or self.document.problems():
+            return
+        if self._engine_project is None:
+            if self.document.project.weights:
+                self._open_current(with_weights=True, quiet=True)
+        elif not self._opening:
+            self._send("snapshot")
+
     # -- messages from the engine ------------------------------------------------------
 
     @Slot(object)
@@ -407,10 +434,15 @@ class TrainingController(QObject):
 
     def _msg_open_failed(self, text: str) -> None:
         self._opening = max(0, self._opening - 1)
-        if not self._opening:  # (else a newer open is on its way: that one decides)
-            self._new_run(None)
-            self._set_state(RunState.FAILED.value)
-            self._answer_exports_from_document()
+        if self._opening:  # a newer open is on its way: that one decides
+            self.error_occurred.emit(text)
+            return
+        self._new_run(None)
+        self._answer_exports_from_document()
+        if self._quiet_open:  # only showing a saved run: Train will try again and say why
+            self._set_state(RunState.READY.value)
+            return
+        self._set_state(RunState.FAILED.value)
         self.error_occurred.emit(text)
 
     def _new_run(self, project: Project | None) -> None:

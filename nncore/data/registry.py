@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -228,6 +229,17 @@ def load_builtin(name: str, options: Mapping[str, Any] | None = None,
     entry = BUILTIN[canonical_name(name)]
     values = validate_options(entry.name, options)
     return entry.make(values, np.random.default_rng([int(seed), GENERATE_STREAM]))
+
+
+def data_title(spec: DataSpec) -> str:
+    """A human name for the data a spec loads: the built-in set's title ("Two spirals")
+    or the file's name without its suffix; what a project working on it is called."""
+    if spec.source == "file":
+        return Path(spec.path).stem if spec.path else "Data file"
+    try:
+        return BUILTIN[canonical_name(spec.source)].title
+    except DataError:
+        return str(spec.source)
 
 
 def load_dataset(spec: DataSpec) -> Dataset:
