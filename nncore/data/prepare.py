@@ -29,6 +29,7 @@ from nncore.data.features import canonical_features
 from nncore.data.preprocessing import (
     apply_preprocessing,
     fit_preprocessing,
+    fit_target_scaling,
     preprocessing_from_dict,
     preprocessing_to_dict,
 )
@@ -132,7 +133,8 @@ def prepare(dataset: Dataset, spec: DataSpec) -> Splits:
         Raw data, e.g. from ``load_dataset(spec)``.
     spec : DataSpec
         Uses ``val_split``, ``test_split``, ``seed``, ``features`` and ``normalize``
-        (``auto`` takes ``dataset.info.recommended_normalize``).
+        (``auto`` takes ``dataset.info.recommended_normalize``) and
+        ``standardize_target`` (regression: fit the target's mean and standard deviation).
 
     Returns
     -------
@@ -152,6 +154,8 @@ def prepare(dataset: Dataset, spec: DataSpec) -> Splits:
         test_split=0.0 if fixed_test else spec.test_split, rng=rng)
     raw_train, raw_val = dataset.x[train], dataset.x[val]
     prep = fit_preprocessing(raw_train, features, method, dataset.info.feature_names)
+    if spec.standardize_target and dataset.info.task == "regression":
+        prep = fit_target_scaling(prep, dataset.y[train])
     if fixed_test:
         x_test, y_test = apply_preprocessing(prep, dataset.x_test), dataset.y_test
     elif len(test):

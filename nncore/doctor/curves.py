@@ -15,7 +15,9 @@ import numpy as np
 
 from nncore.doctor import fixes
 from nncore.doctor.findings import Finding
+from nncore.doctor.reference import Reference
 from nncore.doctor.thresholds import (
+    ATTAINABLE_MARGIN,
     CAPACITY_IMPROVEMENT,
     CAPACITY_MAX_WIDTH,
     CAPACITY_METRIC,
@@ -26,6 +28,9 @@ from nncore.doctor.thresholds import (
     CHANCE_EPOCHS,
     CHANCE_EXACT,
     CHANCE_TOLERANCE,
+    GAP_ABSOLUTE,
+    GAP_METRIC,
+    GAP_RATIO,
     HEALTHY_METRIC,
     LR_HIGH_RISE,
     LR_HIGH_RISE_EPOCHS,
@@ -42,6 +47,7 @@ from nncore.doctor.thresholds import (
     OSCILLATION_TREND,
     OSCILLATION_WINDOW,
     OVERFIT_EPOCHS,
+    OVERFIT_FLOOR,
     OVERFIT_MIN_EPOCHS,
     OVERFIT_RISE,
     OVERFIT_RISE_OF_INITIAL,
@@ -108,6 +114,16 @@ class Context:
     task: str
     loss: str
     class_frequencies: tuple[float, ...] = ()
+    reference: Reference | None = None
+
+    @property
+    def healthy_bar(self) -> float:
+        """The training score from which a run counts as fitting: ``HEALTHY_METRIC``, or
+        less on data where less is all that is attainable (noisy sets)."""
+        attainable = self.reference.attainable if self.reference is not None else math.nan
+        if not math.isfinite(attainable):
+            return HEALTHY_METRIC
+        return min(HEALTHY_METRIC, attainable - ATTAINABLE_MARGIN)
 
     @property
     def entropy(self) -> float:
@@ -166,7 +182,7 @@ def climbing_or_bouncing(ctx: Context, curves: Curves, lr: float) -> Finding | N
     trend = float(np.mean(losses[half:]) / max(np.mean(losses[:half]), 1e-300))
     if flips >= OSCILLATION_SIGN_CHANGES and swing >= OSCILLATION_AMPLITUDE * losses.mean() \
             and swing >= OSCILLATION_AMPLITUDE_OF_INITIAL * curves.lr_first \
-            and trend > OSCILLATION_TREND and curves.records[-1].train_metric < HEALTHY_METRIC:
+            and trend > OSCILLATION_TREND and curves.records[-1].train_metric < ctx.healthy_bar:
         evidence.update(sign_changes=flips, mean_swing=swing, mean_loss=float(losses.mean()))
         return _too_high(ctx, f"the loss bounces by {swing:.3g} per epoch around "
                          f"{losses.mean():.3g} without falling (learning rate {lr:g})",
@@ -193,7 +209,7 @@ def barely_moving(ctx: Context, curves: Curves, lr: float, step_ratio: float) ->
     losses = curves.column("train_loss", window + 1, curves.lr_start_epoch)
     per_epoch = abs(losses[-1] - losses[0]) / max(abs(losses[0]), 1e-300) / (losses.size - 1)
     if per_epoch >= LR_LOW_RELATIVE_CHANGE or step_ratio >= LR_LOW_STEP_RATIO \
-            or last.train_metric >= HEALTHY_METRIC:
+            or last.train_metric >= ctx.healthy_bar:
         return None
     factor = min(100.0, max(10.0, LR_LOW_TARGET_STEP / max(step_ratio, 1e-300)))
     return Finding(
@@ -289,23 +305,51 @@ def capacity(ctx: Context, curves: Curves) -> Finding | None:
         fixes.capacity_fix(ctx.specs), "loss")
 
 
+def _memorised(curves: Curves, val: float, name: str, attainable: float) -> str | None:
+    """The message for a validation loss far above a training loss near 0 (the network
+    has memorised its training set), or None."""
+    last = curves.records[-1]
+    train = last.train_loss
+    if not (math.isfinite(val) and math.isfinite(train)) or val < GAP_RATIO * train or \
+            val - train < GAP_ABSOLUTE:
+        return None
+    behind = last.val_metric <= last.train_metric - GAP_METRIC or (
+        math.isfinite(attainable) and last.val_metric < attainable - GAP_METRIC / 2)
+    if not behind:
+        return None
+    return (f"validation loss {val:.3g} against training loss {train:.2g}: the network has "
+            f"memorised its training set ({name} {last.train_metric:.3g} there, "
+            f"{last.val_metric:.3g} on validation)")
+
+
 def overfitting(ctx: Context, curves: Curves) -> Finding | None:
     """``overfitting``: validation loss rises well above its minimum as training loss falls."""
     last = curves.records[-1] if curves.records else None
     if last is None or last.epoch < OVERFIT_MIN_EPOCHS or not math.isfinite(last.val_loss):
         return None
-    if last.epoch - curves.best_val_epoch < OVERFIT_EPOCHS:
-        return None
     val = float(np.median(curves.column("val_loss", 5)))
-    rise = val - curves.best_val
-    train_drop = 1 - last.train_loss / max(curves.train_at_best_val, 1e-300)
-    if rise < OVERFIT_RISE * curves.best_val or rise < OVERFIT_RISE_OF_INITIAL * \
-            curves.first_val or train_drop < OVERFIT_TRAIN_DROP:
-        return None
+    ref = ctx.reference
+    if ref is not None and math.isfinite(ref.knn_val_metric) and \
+            last.val_metric >= ref.knn_val_metric - ATTAINABLE_MARGIN / 5:
+        return None  # it generalises as well as the data allows: over-confidence at most
+    knn = ref.knn_val_metric if ref is not None else math.nan
+    gap = _memorised(curves, val, _metric_name(ctx.task), knn)
+    if gap is not None:
+        message = gap
+    else:
+        if last.epoch - curves.best_val_epoch < OVERFIT_EPOCHS:
+            return None
+        rise = val - curves.best_val
+        train_drop = 1 - last.train_loss / max(curves.train_at_best_val, 1e-300)
+        # a rise from (almost) 0 is rounding, not overfitting: judge it against the start
+        if rise < OVERFIT_RISE * curves.best_val or rise < OVERFIT_RISE_OF_INITIAL * \
+                curves.first_val or train_drop < OVERFIT_TRAIN_DROP or \
+                val < OVERFIT_FLOOR * curves.first_val:
+            return None
+        message = (f"validation loss rose from {curves.best_val:.3g} (epoch "
+                   f"{curves.best_val_epoch}) to {val:.3g} while the training loss kept falling")
     return Finding(
-        "overfitting", "warning", "Overfitting",
-        f"validation loss rose from {curves.best_val:.3g} (epoch {curves.best_val_epoch}) to "
-        f"{val:.3g} while the training loss kept falling",
+        "overfitting", "warning", "Overfitting", message,
         "The network has started to learn the training samples by heart, noise included, "
         "instead of the pattern behind them: it gets better on them and worse on data it "
         "has not seen. Stop at the best validation loss (early stopping), use more data, a "

@@ -16,6 +16,7 @@ from nncore.activations import canonical_activation
 from nncore.data.dataset import Splits
 from nncore.doctor import fixes
 from nncore.doctor.findings import Finding, sort_findings
+from nncore.doctor.setup_checks import setup_findings
 from nncore.doctor.thresholds import (
     CONSTANT_FEATURE,
     CONSTANT_INITIALIZERS,
@@ -41,8 +42,10 @@ def examine_design(network: NetworkSpec, training: TrainingSpec, data: DataSpec 
     """
     specs = (network, training, data)
     findings = _symmetry(specs)
-    if splits is None or validate(network, training):
+    if validate(network, training):
         return sort_findings(findings)
+    if splits is None:
+        return sort_findings(findings + setup_findings(specs, None, training.loss))
     info = splits.info
     resolved = resolve_output(network, training, info.task, info.n_classes, info.n_targets)
     findings += _output_activation(specs, splits, resolved.output_activation,
@@ -51,6 +54,7 @@ def examine_design(network: NetworkSpec, training: TrainingSpec, data: DataSpec 
     unnormalized = unnormalized_inputs(specs, splits)
     if unnormalized is not None:
         findings.append(unnormalized)
+    findings += setup_findings(specs, splits, resolved.loss)
     return sort_findings(findings)
 
 
