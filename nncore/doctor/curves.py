@@ -38,6 +38,7 @@ from nncore.doctor.thresholds import (
     LR_LOW_MIN_EPOCHS,
     LR_LOW_RELATIVE_CHANGE,
     LR_LOW_STEP_RATIO,
+    LR_LOW_MAX_FACTOR,
     LR_LOW_TARGET_STEP,
     LR_LOW_WINDOW,
     MIN_EPOCHS,
@@ -211,7 +212,7 @@ def barely_moving(ctx: Context, curves: Curves, lr: float, step_ratio: float) ->
     if per_epoch >= LR_LOW_RELATIVE_CHANGE or step_ratio >= LR_LOW_STEP_RATIO \
             or last.train_metric >= ctx.healthy_bar:
         return None
-    factor = min(100.0, max(10.0, LR_LOW_TARGET_STEP / max(step_ratio, 1e-300)))
+    factor = min(LR_LOW_MAX_FACTOR, max(10.0, LR_LOW_TARGET_STEP / max(step_ratio, 1e-300)))
     return Finding(
         "learning-rate-too-low", "warning", "The learning rate is too low",
         f"the loss changes by only {per_epoch:.2%} per epoch; each step moves the weights by "
@@ -329,7 +330,7 @@ def overfitting(ctx: Context, curves: Curves) -> Finding | None:
         return None
     val = float(np.median(curves.column("val_loss", 5)))
     ref = ctx.reference
-    if ref is not None and math.isfinite(ref.knn_val_metric) and \
+    if ref is not None and math.isfinite(ref.knn_val_metric) and ref.n_val >= 100 and \
             last.val_metric >= ref.knn_val_metric - ATTAINABLE_MARGIN / 5:
         return None  # it generalises as well as the data allows: over-confidence at most
     knn = ref.knn_val_metric if ref is not None else math.nan

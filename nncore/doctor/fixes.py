@@ -102,10 +102,28 @@ def dead_relu_fix(specs: Specs, layer_id: str, task: str) -> Fix:
     network, training, data = specs
     if layer_id == network.output.id:
         return output_activation_fix(specs, task)
-    return Fix.build(f"Use leaky ReLU (He init) in {layer_id}",
-                     [(f"network.{layer_id}.activation", "leaky_relu"),
-                      (f"network.{layer_id}.init", "he_normal"),
-                      (f"network.{layer_id}.init_scale", None)], network, training, data)
+    changes: list[Change] = [(f"network.{layer_id}.activation", "leaky_relu"),
+                             (f"network.{layer_id}.init", "he_normal"),
+                             (f"network.{layer_id}.init_scale", None)]
+    text = f"Use leaky ReLU (He init) in {layer_id}"
+    safe = safe_lr(training)
+    if safe is not None:  # large steps killed the units: leaky ones would blow up instead
+        changes.append(("training.optimizer.lr", safe))
+        text += f" and lower the learning rate to {safe:g}"
+    return Fix.build(text, changes, network, training, data)
+
+
+LARGE_LR = {"adaptive": 0.05, "sgd": 1.0}
+"""Learning rates from which a fix that keeps them would not train (Adam-like rules at 0.05
+and above, plain SGD at 1 and above, on standardised data)."""
+SAFE_LR = {"adaptive": 0.01, "sgd": 0.1}
+ADAPTIVE_RULES = frozenset({"adam", "adamw", "rmsprop", "adagrad"})
+
+
+def safe_lr(training: TrainingSpec) -> float | None:
+    """A learning rate that trains where the current one is large, or None if it is not."""
+    kind = "adaptive" if training.optimizer.name in ADAPTIVE_RULES else "sgd"
+    return SAFE_LR[kind] if training.optimizer.lr >= LARGE_LR[kind] else None
 
 
 def normalize_fix(specs: Specs) -> Fix | None:
@@ -143,17 +161,20 @@ def gradient_flow_fix(specs: Specs, exploding: bool,
     if inputs_unnormalized:
         return normalize_fix(specs)
     changes: list[Change] = []
+    tanh = False
     for layer in _dense(network, hidden_only=True):
         activation = layer.activation
         if activation == "sigmoid" and not exploding:
             changes.append((f"network.{layer.id}.activation", "tanh"))
-            activation = "tanh"
+            activation, tanh = "tanh", True
         if layer.init != good_init(activation) or layer.init_scale is not None:
             changes.append((f"network.{layer.id}.init", good_init(activation)))
             changes.append((f"network.{layer.id}.init_scale", None))
     if changes:
-        return Fix.build("Use He/Glorot initialisation in hidden layers", changes, network,
-                         training, data)
+        text = "Use He/Glorot initialisation in hidden layers"
+        if tanh:  # a fix does exactly what its text says
+            text = "Use tanh instead of sigmoid, with Glorot initialisation, in hidden layers"
+        return Fix.build(text, changes, network, training, data)
     if exploding and training.optimizer.clip_norm is None:
         return Fix.build("Clip the gradient norm at 1", [("training.optimizer.clip_norm", 1.0)],
                          network, training, data)
@@ -169,6 +190,9 @@ def learning_rate_fix(specs: Specs, factor: float) -> Fix:
         return Fix.build("Fix RMSprop's learning rate (remove the bug)",
                          [("training.bugs", bugs)], network, training, data)
     lr = nice_number(training.optimizer.lr * factor)
+    safe = SAFE_LR["adaptive" if training.optimizer.name in ADAPTIVE_RULES else "sgd"]
+    if factor > 1 and lr > safe:  # raising: not beyond a rate that trains on its own
+        lr = max(nice_number(training.optimizer.lr * 10), safe)
     verb = "Lower" if factor < 1 else "Raise"
     return Fix.build(f"{verb} the learning rate to {lr:g}", [("training.optimizer.lr", lr)],
                      network, training, data)
@@ -261,17 +285,27 @@ def standardize_target_fix(specs: Specs) -> Fix | None:
                      [("data.standardize_target", True)], network, training, data)
 
 
-def good_init_fix(specs: Specs, description: str = "Use He/Glorot initialisation") -> Fix | None:
-    """He or Glorot initialisation (by activation) in every Dense layer that has another."""
+def good_init_fix(specs: Specs, tanh_for_sigmoid: bool = False) -> Fix | None:
+    """He or Glorot initialisation (by activation) in every Dense layer that has another;
+    with ``tanh_for_sigmoid`` also tanh for hidden sigmoids (deep sigmoid stacks shrink the
+    gradient by 4 per layer whatever the initialisation), and the text says so."""
     network, training, data = specs
     changes: list[Change] = []
+    hidden = {layer.id for layer in _dense(network, hidden_only=True)}
+    tanh = False
     for layer in _dense(network):
-        if layer.init != good_init(layer.activation) or layer.init_scale is not None:
-            changes += [(f"network.{layer.id}.init", good_init(layer.activation)),
+        activation = layer.activation
+        if tanh_for_sigmoid and layer.id in hidden and activation == "sigmoid":
+            changes.append((f"network.{layer.id}.activation", "tanh"))
+            activation, tanh = "tanh", True
+        if layer.init != good_init(activation) or layer.init_scale is not None:
+            changes += [(f"network.{layer.id}.init", good_init(activation)),
                         (f"network.{layer.id}.init_scale", None)]
     if not changes:
         return None
-    return Fix.build(description, changes, network, training, data)
+    text = "Use tanh with Glorot initial weights in hidden layers" if tanh else \
+        "Use He/Glorot initial weights"
+    return Fix.build(text, changes, network, training, data)
 
 
 def schedule_fix(specs: Specs) -> Fix:

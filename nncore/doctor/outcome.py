@@ -228,7 +228,7 @@ def _init_too_large(f: Finding, ctx: Context, growth: float) -> Finding:
         "the gradient on its way back) grows layer after layer, exponentially in depth. The "
         "first steps are then huge and the loss overflows — whatever the learning rate. "
         "He (ReLU) or Glorot (tanh, sigmoid) initialisation scales the weights to keep the "
-        "signal steady.", fixes.good_init_fix(ctx.specs, "Use He/Glorot initial weights"),
+        "signal steady.", fixes.good_init_fix(ctx.specs),
         {"init_growth": growth})
 
 
@@ -241,7 +241,7 @@ def _init_too_small(f: Finding, ctx: Context, growth: float) -> Finding:
         "1/√fan-in the signal (and the gradient on its way back) shrinks layer after "
         "layer, exponentially in depth. He (ReLU) or Glorot (tanh, sigmoid) "
         "initialisation keeps it steady.",
-        fixes.good_init_fix(ctx.specs, "Use He/Glorot initial weights"), {"init_growth": growth})
+        fixes.good_init_fix(ctx.specs, tanh_for_sigmoid=True), {"init_growth": growth})
 
 
 DATA_CAUSES = {"labels-unlearnable", "constant-inputs", "too-much-regularization",
@@ -266,6 +266,8 @@ def name_causes(findings: list[Finding], ctx: Context, lr: float,
         _mini_batch_lr(ctx)
     out: list[Finding] = []
     for f in findings:
+        if f.code == "no-better-than-linear" and codes & {"capacity-too-low", "no-nonlinearity"}:
+            continue  # they say why it is a straight line
         if f.code in SYMPTOMS and f.stage == "training" and (causes - {f.code}) and not (
                 f.code == "overfitting" and causes <= {"target-scale"}):
             continue

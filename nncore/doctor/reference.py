@@ -48,6 +48,7 @@ class Reference:
     linear_train_metric: float = math.nan
     linear_val_metric: float = math.nan
     knn_val_metric: float = math.nan
+    n_val: int = 0
 
     @property
     def attainable(self) -> float:
@@ -135,7 +136,7 @@ def _regression(task: str, x, y, xv, yv) -> Reference:
     if len(xv) >= 10:
         fields["linear_val_metric"] = _r2(yv, _design(xv) @ w, mean)
         fields["knn_val_metric"] = _r2(yv, y[_neighbours(x, xv)].mean(1), mean)
-    return Reference(task, **fields)
+    return Reference(task, n_val=len(xv), **fields)
 
 
 def _classification(task: str, x, y, xv, yv, k: int) -> Reference:
@@ -148,4 +149,4 @@ def _classification(task: str, x, y, xv, yv, k: int) -> Reference:
         fields["linear_val_metric"] = float(np.mean((_design(xv) @ w).argmax(1) == yv))
         votes = onehot[_neighbours(x, xv)].sum(1) + 1e-3 * counts / counts.sum()
         fields["knn_val_metric"] = float(np.mean(votes.argmax(1) == yv))
-    return Reference(task, **fields)
+    return Reference(task, n_val=len(xv), **fields)

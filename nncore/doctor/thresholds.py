@@ -106,7 +106,9 @@ LR_LOW_STEP_RATIO = 1e-4
 rules) is below 1e-4, a tenth of the ~1e-3 that trains well."""
 LR_LOW_TARGET_STEP = 1e-3
 """The fix multiplies the learning rate to bring the step ratio to about this (by at least
-10 and at most 100)."""
+10 and at most ``LR_LOW_MAX_FACTOR``, never beyond 0.1 for SGD-like rules or 0.01 for
+adaptive ones unless that is less than 10 times the current rate)."""
+LR_LOW_MAX_FACTOR = 1e4
 
 # -- outcomes -----------------------------------------------------------------------------
 
