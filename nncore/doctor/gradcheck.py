@@ -6,7 +6,6 @@ from nncore.doctor import fixes
 from nncore.doctor.findings import Finding
 from nncore.gradcheck import GradCheckResult
 
-
 LOSS_FLOOR_NOISE = 1e-5
 """Gradients whose backprop and numeric norms are both below this (times max(1, loss)) are
 'about zero' in both: nothing to compare."""
