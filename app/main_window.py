@@ -135,6 +135,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.gradcheck_panel, "Gradient check")
         self.tabs.addTab(self.compare_panel, "Compare")
         self.doctor_panel.count_changed.connect(self._on_doctor_count_changed)
+        self.doctor_panel.fix_applied.connect(
+            lambda text: self.message_bar.show_message(text, "info", (
+                ("Train", self.controller.train), ("Undo", self.document.undo_stack.undo))))
 
     def _build_toolbar(self) -> None:
         self.run_status = RunStatus()
