@@ -143,12 +143,12 @@ class DesignerPanel(QWidget):
             if problem.layer_id is None and not problem.path.startswith("network"):
                 continue  # training and data problems are shown by their own panels
             text = f"{problem.message} — {problem.fix}" if problem.fix else problem.message
-            if problem.path == "training.loss":  # a pairing: short, the Doctor has the fix
+            if problem.layer_id is not None:
+                marks.setdefault(problem.layer_id, []).append(text)
+            if problem.path == "training.loss":  # a pairing: one short line, the Doctor fixes
                 doc = self.document
                 text = (f"{doc.training.loss} cannot go with a "
                         f"{doc.network.output.activation} output — the Doctor tab has a fix")
-            if problem.layer_id is not None:
-                marks.setdefault(problem.layer_id, []).append(text)
             lines.append(f"{problem.layer_id}: {text}" if problem.layer_id else text)
         self.scene.set_problems(marks)
         more = f"   (+{len(lines) - 1} more)" if len(lines) > 1 else ""
