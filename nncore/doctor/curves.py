@@ -48,6 +48,7 @@ from nncore.doctor.thresholds import (
     OSCILLATION_TREND,
     OSCILLATION_WINDOW,
     OVERFIT_EPOCHS,
+    OVERFIT_ABSOLUTE_FLOOR,
     OVERFIT_FLOOR,
     OVERFIT_MIN_EPOCHS,
     OVERFIT_RISE,
@@ -345,7 +346,7 @@ def overfitting(ctx: Context, curves: Curves) -> Finding | None:
         # a rise from (almost) 0 is rounding, not overfitting: judge it against the start
         if rise < OVERFIT_RISE * curves.best_val or rise < OVERFIT_RISE_OF_INITIAL * \
                 curves.first_val or train_drop < OVERFIT_TRAIN_DROP or \
-                val < OVERFIT_FLOOR * curves.first_val:
+                not val > max(OVERFIT_FLOOR * curves.first_val, OVERFIT_ABSOLUTE_FLOOR):
             return None
         message = (f"validation loss rose from {curves.best_val:.3g} (epoch "
                    f"{curves.best_val_epoch}) to {val:.3g} while the training loss kept falling")

@@ -206,4 +206,6 @@ estimate of what is attainable by half of it): the network has memorised its tra
 set."""
 OVERFIT_FLOOR = 1e-3
 """A validation loss below this fraction of the first one is 'about 0': a rise there is
-rounding noise, not overfitting ("rose from 0 to 0")."""
+rounding noise, not overfitting ("rose from 0 to 0") ..."""
+OVERFIT_ABSOLUTE_FLOOR = 1e-6
+"""... as is one below this (a loss that was 0 from the first epoch)."""
