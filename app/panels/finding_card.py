@@ -43,9 +43,13 @@ EVIDENCE_NAMES = {"learning_rate": "learning rate", "train_loss": "training loss
                   "gradient_ratio": "gradient ratio", "step_ratio": "step ratio",
                   "change_per_epoch": "change per epoch", "best_val_loss": "best val. loss",
                   "val_loss": "val. loss", "train_loss_at_best": "train loss at best",
-                  "largest_scale": "largest scale", "smallest_scale": "smallest scale"}
+                  "largest_scale": "largest scale", "smallest_scale": "smallest scale",
+                  "knn_val_accuracy": "nearest neighbours", "knn_val": "nearest neighbours",
+                  "linear_val_accuracy": "straight line", "linear_fit": "straight line",
+                  "majority_share": "majority class", "init_growth": "signal growth"}
 PERCENT_KEYS = frozenset({"dead_fraction", "saturated_fraction", "change_per_epoch",
-                          "accuracy", "majority_rate", "train_accuracy"})
+                          "accuracy", "majority_rate", "train_accuracy", "val_accuracy",
+                          "knn_val_accuracy", "linear_val_accuracy", "majority_share"})
 MAX_EVIDENCE = 6
 FIX_LABEL_WIDTH = 34
 

@@ -47,8 +47,8 @@ from nncore.doctor.thresholds import (
     OSCILLATION_SIGN_CHANGES,
     OSCILLATION_TREND,
     OSCILLATION_WINDOW,
-    OVERFIT_EPOCHS,
     OVERFIT_ABSOLUTE_FLOOR,
+    OVERFIT_EPOCHS,
     OVERFIT_FLOOR,
     OVERFIT_MIN_EPOCHS,
     OVERFIT_RISE,
@@ -73,6 +73,7 @@ class Curves:
     lr_start_epoch: int = 0        # lr checks only look at epochs after the last lr change
     lr_first: float = math.nan
     lr_best: float = math.inf
+    lr_best_epoch: int = 0
     chance_streak: int = 0         # epochs in a row at chance level (strict)
     near_chance: int = 0           # epochs in a row near it (the clearing band)
 
@@ -88,8 +89,8 @@ class Curves:
             self.first_train, self.first_val = record.train_loss, record.val_loss
         if math.isnan(self.lr_first):
             self.lr_first = record.train_loss
-        if math.isfinite(record.train_loss):
-            self.lr_best = min(self.lr_best, record.train_loss)
+        if math.isfinite(record.train_loss) and record.train_loss < self.lr_best:
+            self.lr_best, self.lr_best_epoch = record.train_loss, record.epoch
         if math.isfinite(record.val_loss) and record.val_loss < self.best_val:
             self.best_val, self.best_val_epoch = record.val_loss, record.epoch
             self.train_at_best_val = record.train_loss
@@ -169,7 +170,10 @@ def climbing_or_bouncing(ctx: Context, curves: Curves, lr: float) -> Finding | N
     recent = curves.column("train_loss", LR_HIGH_RISE_EPOCHS, since)
     median = float(np.median(recent))
     rise = median - curves.lr_best
-    if rise > LR_HIGH_RISE * curves.lr_best and rise > LR_HIGH_RISE_OF_INITIAL * curves.lr_first:
+    # the best must be older than the window: a dip inside it is noise of a fast descent
+    settled = curves.last_epoch - curves.lr_best_epoch >= LR_HIGH_RISE_EPOCHS
+    if settled and rise > LR_HIGH_RISE * curves.lr_best and \
+            rise > LR_HIGH_RISE_OF_INITIAL * curves.lr_first:
         evidence.update(best_loss=curves.lr_best, recent_loss=median)
         return _too_high(ctx, f"the loss climbed from {curves.lr_best:.3g} back up to "
                          f"{median:.3g} (learning rate {lr:g})", evidence)
@@ -307,6 +311,18 @@ def capacity(ctx: Context, curves: Curves) -> Finding | None:
         fixes.capacity_fix(ctx.specs), "loss")
 
 
+def _score_kept(ctx: Context, curves: Curves) -> bool:
+    """True when the validation score is within noise of its best: a drop under two
+    validation samples' worth (and 2 points) is over-confidence, not yet lost accuracy."""
+    n_val = ctx.reference.n_val if ctx.reference is not None else 0
+    scores = curves.column("val_metric", len(curves.records))
+    scores = scores[np.isfinite(scores)]
+    if scores.size < 5:
+        return False
+    drop = float(scores.max() - np.median(scores[-5:]))
+    return drop < max(0.02, 2.0 / n_val if n_val else 0.0)
+
+
 def _memorised(curves: Curves, val: float, name: str, attainable: float) -> str | None:
     """The message for a validation loss far above a training loss near 0 (the network
     has memorised its training set), or None."""
@@ -350,8 +366,12 @@ def overfitting(ctx: Context, curves: Curves) -> Finding | None:
             return None
         message = (f"validation loss rose from {curves.best_val:.3g} (epoch "
                    f"{curves.best_val_epoch}) to {val:.3g} while the training loss kept falling")
+    severity = "warning"
+    if gap is None and _score_kept(ctx, curves):
+        severity = "info"
+        message += f"; the validation {_metric_name(ctx.task)} has not dropped (over-confidence)"
     return Finding(
-        "overfitting", "warning", "Overfitting", message,
+        "overfitting", severity, "Overfitting", message,
         "The network has started to learn the training samples by heart, noise included, "
         "instead of the pattern behind them: it gets better on them and worse on data it "
         "has not seen. Stop at the best validation loss (early stopping), use more data, a "

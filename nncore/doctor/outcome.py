@@ -28,13 +28,17 @@ from nncore.doctor import fixes
 from nncore.doctor.curves import Context, Curves
 from nncore.doctor.findings import Finding, severity_rank
 from nncore.doctor.thresholds import (
+    ATTAINABLE_MARGIN,
     CLIP_ACTIVE,
+    EXTREME_LR,
     IMBALANCE_EPOCHS,
     IMBALANCE_SHARE,
     INIT_GROWTH,
     LINEAR_GAP,
     LINEAR_MIN_EPOCHS,
     LINEAR_TOLERANCE,
+    LR_LOW_RELATIVE_CHANGE,
+    MIN_EPOCHS,
     SCHEDULE_DECAYED,
     SMALL_BATCH,
     UNLEARNABLE_MIN_EPOCHS,
@@ -114,8 +118,9 @@ def imbalanced(ctx: Context, curves: Curves) -> Finding | None:
     """``imbalanced-classes``: accuracy sits at the majority share of an imbalanced set."""
     ref = ctx.reference
     if ctx.task == "regression" or not ctx.majority >= IMBALANCE_SHARE or len(
-            curves.records) < IMBALANCE_EPOCHS:
-        return None
+            curves.records) < IMBALANCE_EPOCHS or ref is None or not math.isfinite(
+            ref.knn_val_metric):
+        return None  # (a truth table of 4 rows is not 'imbalanced data')
     metric = curves.column("train_metric", IMBALANCE_EPOCHS)
     if np.any(np.abs(metric - ctx.majority) > 0.01):
         return None
@@ -134,6 +139,38 @@ def imbalanced(ctx: Context, curves: Curves) -> Finding | None:
         "or balance the classes (resample, weight the loss).", None,
         {"accuracy": last.train_metric, "majority_share": ctx.majority},
         fixes.adam_fix(ctx.specs), "confusion")
+
+
+def schedule_stalled(ctx: Context, curves: Curves, lr: float) -> Finding | None:
+    """``schedule-decayed-lr``: the schedule has taken the rate to ~0 while the loss is flat
+    and the training score is clearly below what the data allows."""
+    training, last = ctx.specs[1], curves.records[-1] if curves.records else None
+    start = training.optimizer.lr
+    if last is None or training.schedule.name == "constant" or not lr < SCHEDULE_DECAYED * \
+            start or len(curves.records) < 2 * MIN_EPOCHS:
+        return None
+    window = max(MIN_EPOCHS, len(curves.records) // 5)
+    losses = curves.column("train_loss", window + 1)
+    change = abs(losses[-1] - losses[0]) / max(abs(losses[0]), 1e-300) / (losses.size - 1)
+    attainable = ctx.reference.attainable if ctx.reference is not None else math.nan
+    bar = attainable - ATTAINABLE_MARGIN if math.isfinite(attainable) else ctx.healthy_bar
+    if change >= LR_LOW_RELATIVE_CHANGE or last.train_metric >= bar:
+        return None
+    return Finding(
+        "schedule-decayed-lr", "warning", "The schedule has stopped the learning",
+        f"the {training.schedule.name} schedule has decayed the learning rate from {start:g} "
+        f"to {lr:.2g}; the loss no longer moves while the training score ({last.train_metric:.3g}) "
+        f"is below what the data allows ({attainable:.3g})", SCHEDULE_TEXT, None,
+        {"start_lr": start, "current_lr": lr, "change_per_epoch": change,
+         "train_metric": last.train_metric}, fixes.schedule_fix(ctx.specs), "loss")
+
+
+SCHEDULE_TEXT = (
+    "A schedule lowers the learning rate as training goes, to settle into a minimum. Decayed "
+    "too fast (a small gamma, a short step size), it reaches about 0 long before the network "
+    "has learnt anything, and training stalls with the loss still high. Raising the "
+    "starting rate does not help: the schedule shrinks it again. Keep the rate constant, or "
+    "decay it more gently.")
 
 
 # --------------------------------------------------------------------------- causes
@@ -180,12 +217,7 @@ def _lr_too_low_cause(f: Finding, ctx: Context, lr: float,
         return _replace(
             f, "schedule-decayed-lr", "The schedule has stopped the learning",
             f"the {training.schedule.name} schedule has decayed the learning rate from "
-            f"{start:g} to {lr:.2g}: the steps are too small to learn",
-            "A schedule lowers the learning rate as training goes, to settle into a minimum. "
-            "Decayed too fast (a small gamma, a short step size), it reaches about 0 long "
-            "before the network has learnt anything, and training stalls with the loss "
-            "still high. Raising the starting rate does not help: the schedule shrinks it "
-            "again. Keep the rate constant, or decay it more gently.",
+            f"{start:g} to {lr:.2g}: the steps are too small to learn", SCHEDULE_TEXT,
             fixes.schedule_fix(ctx.specs), {"start_lr": start, "current_lr": lr})
     clip = training.optimizer.clip_norm
     if clip is not None and stats and abs(_stats_norm(stats) - clip) <= CLIP_ACTIVE * clip:
@@ -264,6 +296,7 @@ def name_causes(findings: list[Finding], ctx: Context, lr: float,
     growth = init_growth(ctx.specs[0], n_inputs)
     small_batch = (training.batch_size or n_train) <= SMALL_BATCH and n_train >= 100 and \
         _mini_batch_lr(ctx)
+    findings = _extreme_lr(findings, ctx, codes)
     out: list[Finding] = []
     for f in findings:
         if f.code == "no-better-than-linear" and codes & {"capacity-too-low", "no-nonlinearity"}:
@@ -292,6 +325,35 @@ def name_causes(findings: list[Finding], ctx: Context, lr: float,
             f = _gradcheck_cause(f, findings, ctx)
         out.append(f)
     return _unique(out)
+
+
+LR_SYMPTOMS = ("vanishing-gradient", "exploding-gradient", "saturated-units", "dead-relu",
+               "no-better-than-linear", "chance-level-plateau")
+
+
+def _extreme_lr(findings: list[Finding], ctx: Context, codes: set[str]) -> list[Finding]:
+    """A learning rate far beyond any that trains (SGD 50) saturates or kills every unit at
+    the first steps, without a NaN: name the rate, not the symptoms (open ones; a run that
+    fits at such a rate has none)."""
+    optimizer = ctx.specs[1].optimizer
+    kind = "adaptive" if optimizer.name in fixes.ADAPTIVE_RULES else "sgd"
+    if optimizer.lr < EXTREME_LR[kind] or "learning-rate-too-high" in codes:
+        return findings
+    symptoms = [f for f in findings if f.code in LR_SYMPTOMS and f.is_open]
+    if not symptoms:
+        return findings
+    safe = fixes.SAFE_LR[kind]
+    cause = _replace(
+        symptoms[0], "learning-rate-too-high", "The learning rate is far too high",
+        f"learning rate {optimizer.lr:g} is far above any that trains ({kind} rules train at "
+        f"about {safe:g}): the first steps threw every unit into saturation or silence",
+        "A step of this size moves each weight by far more than its own size. The first few "
+        "steps push every unit's input far from 0, where tanh and sigmoid are flat and ReLU "
+        "is 0: the gradient vanishes and the network freezes, often without the loss ever "
+        "overflowing. A learning rate in the usual range trains.",
+        fixes.learning_rate_fix(ctx.specs, safe / optimizer.lr), {"learning_rate": optimizer.lr})
+    dropped = {id(f) for f in symptoms}
+    return [cause, *(f for f in findings if id(f) not in dropped)]
 
 
 def _gradcheck_cause(f: Finding, findings: list[Finding], ctx: Context) -> Finding:

@@ -256,7 +256,8 @@ class Doctor:
         try:
             return [outcome.labels_unlearnable(ctx, curves, len(self._splits.y_val), finished),
                     outcome.no_better_than_linear(ctx, curves, finished, self._inputs_raw()),
-                    outcome.imbalanced(ctx, curves)]
+                    outcome.imbalanced(ctx, curves),
+                    outcome.schedule_stalled(ctx, curves, self._lr)]
         except Exception:  # a doctor bug must never keep a network from training
             log.exception("the outcome checks failed")
             return []

@@ -209,3 +209,6 @@ OVERFIT_FLOOR = 1e-3
 rounding noise, not overfitting ("rose from 0 to 0") ..."""
 OVERFIT_ABSOLUTE_FLOOR = 1e-6
 """... as is one below this (a loss that was 0 from the first epoch)."""
+EXTREME_LR = {"adaptive": 0.5, "sgd": 5.0}
+"""Learning rates far beyond any that trains on standardised data: a run that does not fit
+at such a rate is blamed on it, whatever its symptoms (saturated, dead units)."""
