@@ -299,8 +299,8 @@ def name_causes(findings: list[Finding], ctx: Context, lr: float,
     findings = _extreme_lr(findings, ctx, codes)
     out: list[Finding] = []
     for f in findings:
-        if f.code == "no-better-than-linear" and codes & {"capacity-too-low", "no-nonlinearity"}:
-            continue  # they say why it is a straight line
+        if f.code == "no-better-than-linear" and codes - {f.code}:
+            continue  # a last resort: any other open finding says why it is a straight line
         if f.code in SYMPTOMS and f.stage == "training" and (causes - {f.code}) and not (
                 f.code == "overfitting" and causes <= {"target-scale"}):
             continue
