@@ -2,9 +2,9 @@
 
 Every broken set-up must get (at least) the cause it is known for; every correct set-up
 must get no warning at all; every fix offered (for the named cause or any other open
-finding), applied to the specs, must make a fresh network train: its training score then reaches what the data allows
-(judged against the k-NN / straight-line yardsticks, measured independently of the run),
-and the cause is no longer reported.
+finding), applied to the specs, must make a fresh network train: its training score then
+reaches what the data allows (judged against the k-NN / straight-line yardsticks, measured
+independently of the run), and the finding is no longer reported.
 """
 
 from __future__ import annotations
