@@ -68,7 +68,8 @@ class _Controller(QObject):
     gradcheck_finished = Signal(object)
 
 
-def test_an_invalid_loss_and_output_pair_is_a_finding_whose_fix_makes_it_trainable(qtbot):
+def test_an_invalid_loss_and_output_pair_is_a_finding_whose_fix_makes_it_trainable(
+        qtbot, artifacts_dir):
     network = mlp_spec([8], "tanh", output_activation="softmax")
     document = ProjectDocument(Project(network, TrainingSpec(loss="bce"), DataSpec("iris")))
     assert document.problems()  # the design cannot train as it is
@@ -80,13 +81,15 @@ def test_an_invalid_loss_and_output_pair_is_a_finding_whose_fix_makes_it_trainab
     card = panel.card("loss-output-mismatch", "dense-2")
     assert card is not None and card.finding.severity == "problem"
     assert "No findings" not in panel.summary.text()
+    panel.show()
+    panel.grab().save(str(artifacts_dir / "doctor_invalid_pairing.png"))
     qtbot.mouseClick(card.fix_button, Qt.MouseButton.LeftButton)
     assert document.problems() == []
     assert document.training.loss in ("auto", "cross_entropy")
     document.undo_stack.clear()
 
 
-def test_long_fix_texts_wrap_and_are_never_cut(qtbot):
+def test_long_fix_texts_wrap_and_are_never_cut(qtbot, artifacts_dir):
     text = ("Stop early when validation stops improving (20 epochs) and restore the best "
             "weights")
     fix = Fix(text, (("training.early_stopping", 20),))
@@ -100,6 +103,7 @@ def test_long_fix_texts_wrap_and_are_never_cut(qtbot):
     widest = max(card.fix_button.fontMetrics().horizontalAdvance(line)
                  for line in label.splitlines())
     assert widest <= card.fix_button.width()  # every line fits the button
+    card.grab().save(str(artifacts_dir / "doctor_fix_wrapped.png"))
     assert fix_label("short") == "Fix: short"
 
 
