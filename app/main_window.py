@@ -128,7 +128,7 @@ class MainWindow(QMainWindow):
         self.lesson_panel = LessonPanel(doc)
         self.doctor_panel = DoctorPanel(doc, ctl, self.designer.highlight_layer,
                                         self._show_evidence, data_source=self.data_source)
-        self.gradcheck_panel = GradCheckPanel(ctl)
+        self.gradcheck_panel = GradCheckPanel(ctl, data_source=self.data_source)
         self.compare_panel = ComparePanel(doc)
         self.tabs.insertTab(0, self.lesson_panel, "Lesson")
         self.tabs.addTab(self.doctor_panel, "Doctor")

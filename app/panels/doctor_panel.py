@@ -251,7 +251,8 @@ class DoctorPanel(QWidget):
     @Slot(object)
     def _on_controller_gradcheck_finished(self, result) -> None:
         doc = self.document
-        self._gradcheck = findings_from_gradcheck(result, (doc.network, doc.training, doc.data))
+        self._gradcheck = findings_from_gradcheck(result, (doc.network, doc.training, doc.data),
+                                                  self._static)
         self._gradcheck_bugs = doc.training.bugs
         self._refresh()
 

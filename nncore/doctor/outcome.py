@@ -27,6 +27,7 @@ from nncore.diagnostics import LayerStats
 from nncore.doctor import fixes
 from nncore.doctor.curves import Context, Curves
 from nncore.doctor.findings import Finding, severity_rank
+from nncore.doctor.gradcheck import DESIGN_MISMATCH, explained_by_design
 from nncore.doctor.thresholds import (
     ATTAINABLE_MARGIN,
     CLIP_ACTIVE,
@@ -282,7 +283,6 @@ SYMPTOMS = {"chance-level-plateau", "dead-relu", "saturated-units", "vanishing-g
             "exploding-gradient", "learning-rate-too-low", "capacity-too-low", "overfitting",
             "no-better-than-linear"}
 """Findings that a data or regularisation cause explains (they are dropped under it)."""
-DESIGN_MISMATCH = {"output-activation-mismatch", "loss-output-mismatch"}
 
 
 def name_causes(findings: list[Finding], ctx: Context, lr: float,
@@ -322,7 +322,7 @@ def name_causes(findings: list[Finding], ctx: Context, lr: float,
             f = dataclasses.replace(f, severity="warning" if f.code in DESIGN_MISMATCH
                                     else "info")
         elif f.code == "gradient-check-failed":
-            f = _gradcheck_cause(f, findings, ctx)
+            f = explained_by_design(f, findings, ctx.specs[1].bugs)
         out.append(f)
     return _unique(out)
 
@@ -354,24 +354,6 @@ def _extreme_lr(findings: list[Finding], ctx: Context, codes: set[str]) -> list[
         fixes.learning_rate_fix(ctx.specs, safe / optimizer.lr), {"learning_rate": optimizer.lr})
     dropped = {id(f) for f in symptoms}
     return [cause, *(f for f in findings if id(f) not in dropped)]
-
-
-def _gradcheck_cause(f: Finding, findings: list[Finding], ctx: Context) -> Finding:
-    """A gradient check that fails because the targets do not fit the fused loss is not a
-    bug in backprop: say so and offer the design's fix."""
-    design = next((d for d in findings if d.code in DESIGN_MISMATCH and d.stage == "design"
-                   and d.severity == "problem"), None)
-    if design is None or ctx.specs[1].bugs:
-        return f
-    return dataclasses.replace(
-        f, severity="warning", title="The gradient check fails because of the loss",
-        message=f"backprop and finite differences disagree because {design.message}: the "
-        "fused loss assumes targets this output cannot produce, not a bug in backprop",
-        explanation="Softmax with cross-entropy (and sigmoid with binary cross-entropy) are "
-        "computed together, with the short gradient p − y. That shortcut is exact only for "
-        "targets the output can produce (one-hot rows, 0/1 labels). With other targets the "
-        "short gradient is not the derivative of the loss, and the check says so. Fix the "
-        "output and loss; the check then passes.", fix=design.fix)
 
 
 def _unique(findings: list[Finding]) -> list[Finding]:

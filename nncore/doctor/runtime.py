@@ -163,7 +163,7 @@ class Doctor:
 
     def from_gradcheck(self, result: GradCheckResult) -> list[Finding]:
         """Findings of a gradient check (kept until the bugs setting changes)."""
-        self._gradcheck = findings_from_gradcheck(result, self.context.specs)
+        self._gradcheck = findings_from_gradcheck(result, self.context.specs, self.static)
         self._findings = self._combine()
         return list(self._gradcheck)
 

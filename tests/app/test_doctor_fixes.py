@@ -20,8 +20,8 @@ from app.panels.finding_card import FindingCard, fix_label
 from nncore.doctor import Finding, Fix
 from nncore.lessons import load_lesson
 from nncore.project import Project
-from nncore.runner import RunState
-from nncore.spec import DataSpec, TrainingSpec, mlp_spec
+from nncore.runner import Runner, RunState
+from nncore.spec import DataSpec, DenseSpec, NetworkSpec, TrainingSpec, mlp_spec
 from tests.app.conftest import make_window
 
 
@@ -118,4 +118,25 @@ def test_a_lesson_fix_on_an_untrained_network_needs_no_reset(qtbot):
     card = panel.card("output-activation-mismatch", "dense-3")
     qtbot.mouseClick(card.fix_button, Qt.MouseButton.LeftButton)
     assert said and "reset" not in said[0] and card.finding.fix.description in said[0]
+    document.undo_stack.clear()
+
+
+def test_a_gradient_check_failing_on_the_loss_is_not_called_a_backprop_bug(qtbot):
+    network = NetworkSpec((DenseSpec("dense-1", 8, "tanh"), DenseSpec("dense-2", 1, "softmax")))
+    document = ProjectDocument(Project(network, TrainingSpec(loss="cross_entropy"),
+                                       DataSpec("moons")))
+    source = DataSource()
+    source.load_now(document.data)
+    controller = _Controller()
+    panel = DoctorPanel(document, controller, data_source=source)
+    qtbot.addWidget(panel)
+    (_, result), = Runner(document.project).handle("gradcheck")
+    assert not result.passed  # the fused loss's short gradient is wrong for these targets
+    controller.gradcheck_finished.emit(result)
+    card = panel.card("gradient-check-failed", "dense-2")
+    assert card is not None and card.finding.severity == "warning"
+    assert "not a bug in backprop" in card.finding.message
+    qtbot.mouseClick(card.fix_button, Qt.MouseButton.LeftButton)
+    (_, result), = Runner(document.project).handle("gradcheck")
+    assert result.passed
     document.undo_stack.clear()
