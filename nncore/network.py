@@ -290,3 +290,13 @@ def predicted_labels(outputs: Array) -> IntArray:
     if outputs.shape[1] == 1:
         return (outputs[:, 0] > 0.5).astype(np.int64)
     return outputs.argmax(axis=1)
+
+
+def set_target_scaling(network: Network, splits) -> Network:
+    """Give ``network`` the target scaling of ``splits`` (regression targets trained
+    standardised), so ``predict`` answers in the target's units; returns the network."""
+    prep = splits.preprocessing
+    if splits.info.task == "regression" and getattr(prep, "target_scale", None) is not None:
+        network.target_offset = np.asarray(prep.target_offset, dtype=network.dtype)
+        network.target_scale = np.asarray(prep.target_scale, dtype=network.dtype)
+    return network

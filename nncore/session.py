@@ -18,7 +18,7 @@ from nncore._types import DTYPES, Array
 from nncore.data.dataset import Splits
 from nncore.errors import DataError, ProjectFileError, SpecError
 from nncore.gradcheck import DEFAULT_THRESHOLD, GradCheckResult, gradient_check
-from nncore.network import Network, build, encode_targets
+from nncore.network import Network, build, encode_targets, set_target_scaling
 from nncore.optimizers import Optimizer, RMSprop, make_optimizer
 from nncore.parameters import Parameter
 from nncore.schedules import Schedule
@@ -184,11 +184,7 @@ class Session:
                         resolved=self.resolved, rng=np.random.default_rng(init_seq),
                         dtype=dtype, huber_delta=self.training_spec.huber_delta,
                         bugs=self.training_spec.bugs)
-        prep = self.splits.preprocessing
-        if self.splits.info.task == "regression" and prep.target_scale is not None:
-            network.target_offset = np.asarray(prep.target_offset, dtype=dtype)
-            network.target_scale = np.asarray(prep.target_scale, dtype=dtype)
-        return network
+        return set_target_scaling(network, self.splits)
 
     def reset(self) -> None:
         """Fresh weights (from the seed), optimizer state and trainer: a run from scratch."""

@@ -89,3 +89,17 @@ def test_the_cli_flag_sets_the_field(tmp_path, capsys):
                  "2", "--standardize-target", "--report", str(report)])
     assert code == 0
     assert json.loads(report.read_text())["data"]["standardize_target"] is True
+
+
+def test_the_gui_evaluation_network_answers_in_the_target_units_too():
+    from nncore.visual import eval_network
+
+    splits = _large()
+    train = TrainingSpec(loss="mse", epochs=20)
+    session = Session(mlp_spec([8], "tanh"), train, SQUARE, splits=splits)
+    session.trainer.run()
+    twin = eval_network(session.network_spec, train, splits)
+    twin.set_weights(session.network.get_weights())
+    x = splits.x_val
+    np.testing.assert_allclose(twin.predict(x), session.network.predict(x), rtol=1e-5)
+    assert abs(float(twin.predict(x).mean()) - float(np.mean(splits.y_val))) < 1500
