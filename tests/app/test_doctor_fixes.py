@@ -49,7 +49,8 @@ def test_a_learning_rate_fix_on_a_wrecked_network_resets_it_in_the_same_undo_ste
         assert window.message_bar.isVisible() and "reset" in window.message_bar._label.text()
         train_button = next(b for b in window.message_bar._buttons if b.text() == "Train")
         qtbot.mouseClick(train_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: ctl.state == RunState.FINISHED.value, timeout=60000)
+        qtbot.waitUntil(lambda: ctl.state == RunState.FINISHED.value
+                        and doc.project.history is not None, timeout=60000)
         records = doc.project.history.records
         assert np.isfinite(records[-1].train_loss) and records[-1].train_metric > 0.9
         # undo: the settings and the wrecked weights come back together
