@@ -135,13 +135,16 @@ class MainWindow(QMainWindow):
         self.lesson_panel = LessonPanel(doc)
         self.doctor_panel = DoctorPanel(doc, ctl, self.designer.highlight_layer,
                                         self._show_evidence, data_source=self.data_source)
-        self.gradcheck_panel = GradCheckPanel(ctl)
+        self.gradcheck_panel = GradCheckPanel(ctl, data_source=self.data_source)
         self.compare_panel = ComparePanel(doc)
         self.tabs.insertTab(0, self.lesson_panel, "Lesson")
         self.tabs.addTab(self.doctor_panel, "Doctor")
         self.tabs.addTab(self.gradcheck_panel, "Gradient check")
         self.tabs.addTab(self.compare_panel, "Compare")
         self.doctor_panel.count_changed.connect(self._on_doctor_count_changed)
+        self.doctor_panel.fix_applied.connect(
+            lambda text: self.message_bar.show_message(text, "info", (
+                ("Train", self.controller.train), ("Undo", self.document.undo_stack.undo))))
 
     def _build_toolbar(self) -> None:
         self.run_status = RunStatus()

@@ -57,6 +57,9 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
     data.add_argument("--val-split", type=float, help="fraction held out for validation")
     data.add_argument("--test-split", type=float, help="fraction held out for testing")
     data.add_argument("--features", help="extra inputs, e.g. x1^2,x2^2,x1*x2,sin(x1),sin(x2)")
+    data.add_argument("--standardize-target", action="store_true", default=None,
+                      help="regression: train on the standardised target (metrics and "
+                      "predictions stay in its units)")
     net = p.add_argument_group("network")
     net.add_argument("--hidden", help="hidden layer widths, e.g. 16,16 (empty for none)")
     net.add_argument("--activation", help="hidden activation (tanh, relu, ...)")
@@ -151,6 +154,8 @@ def _data_from_flags(args: argparse.Namespace, base: DataSpec | None) -> DataSpe
         spec = dataclasses.replace(spec, **changes)
     if args.test_split is not None:
         spec = dataclasses.replace(spec, test_split=args.test_split)
+    if getattr(args, "standardize_target", None):
+        spec = dataclasses.replace(spec, standardize_target=True)
     if args.features is not None:
         spec = dataclasses.replace(spec, features=tuple(
             f.strip() for f in args.features.split(",") if f.strip()))
@@ -205,13 +210,12 @@ def _epoch_entry(record, metric: str) -> dict[str, Any]:
 
 
 def _test_scores(session) -> dict[str, Any]:
-    from nncore.network import encode_targets
+    from nncore.session import encode_targets_for
 
     splits = session.splits
     if splits.x_test is None or len(splits.x_test) == 0:
         return {}
-    t = encode_targets(splits.y_test, splits.info.task, session.resolved.n_outputs,
-                       session.dtype)
+    t = encode_targets_for(splits, session.resolved, splits.y_test, session.dtype)
     labels = None if splits.info.task == "regression" else splits.y_test
     loss, metric = session.trainer.evaluate(splits.x_test.astype(session.dtype), t, labels)
     key = _metric_key(session.trainer.data.metric_name)

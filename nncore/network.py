@@ -48,6 +48,9 @@ class Network:
         self.dtype = dtype
         self.output_activation = output_activation or Linear()
         self.n_outputs = self.layers[-1].n_outputs if self.layers else self.n_inputs
+        # regression targets trained standardised: predict() maps back to their units
+        self.target_offset: Array | None = None
+        self.target_scale: Array | None = None
         self.flat: FlatParameters = flatten(
             [p for layer in self.layers for p in layer.parameters()], dtype)
         previous = None
@@ -114,14 +117,22 @@ class Network:
         return self.loss.value(y, self.forward(x, training=training)) + self.penalty()
 
     def predict(self, x: Array) -> Array:
-        """Outputs as the user reads them (probabilities for classification), evaluation
-        mode, computed in chunks of ``PREDICT_CHUNK`` rows."""
+        """Outputs as the user reads them (probabilities for classification; regression
+        values in the target's own units), evaluation mode, computed in chunks of
+        ``PREDICT_CHUNK`` rows."""
         x = np.asarray(x, dtype=self.dtype)
         if x.shape[0] <= PREDICT_CHUNK:
-            return self.output_activation.forward(self.forward(x))
+            return self._in_target_units(self.output_activation.forward(self.forward(x)))
         parts = [self.output_activation.forward(self.forward(x[i:i + PREDICT_CHUNK]))
                  for i in range(0, x.shape[0], PREDICT_CHUNK)]
-        return np.concatenate(parts)
+        return self._in_target_units(np.concatenate(parts))
+
+    def _in_target_units(self, outputs: Array) -> Array:
+        """Outputs of a network trained on standardised targets, in the targets' units."""
+        if self.target_scale is None or self.target_offset is None:
+            return outputs
+        return (outputs * self.target_scale + self.target_offset).astype(self.dtype,
+                                                                           copy=False)
 
     def evaluate_loss(self, x: Array, y: Array) -> float:
         """Mean data loss (no penalty) over a whole set, in chunks, evaluation mode."""
@@ -283,3 +294,13 @@ def predicted_labels(outputs: Array) -> IntArray:
     if outputs.shape[1] == 1:
         return (outputs[:, 0] > 0.5).astype(np.int64)
     return outputs.argmax(axis=1)
+
+
+def set_target_scaling(network: Network, splits) -> Network:
+    """Give ``network`` the target scaling of ``splits`` (regression targets trained
+    standardised), so ``predict`` answers in the target's units; returns the network."""
+    prep = splits.preprocessing
+    if splits.info.task == "regression" and getattr(prep, "target_scale", None) is not None:
+        network.target_offset = np.asarray(prep.target_offset, dtype=network.dtype)
+        network.target_scale = np.asarray(prep.target_scale, dtype=network.dtype)
+    return network

@@ -18,7 +18,7 @@ from nncore._types import DTYPES, Array
 from nncore.data.dataset import Splits
 from nncore.errors import DataError, ProjectFileError, SpecError
 from nncore.gradcheck import DEFAULT_THRESHOLD, GradCheckResult, gradient_check
-from nncore.network import Network, build, encode_targets
+from nncore.network import Network, build, encode_targets, set_target_scaling
 from nncore.optimizers import Optimizer, RMSprop, make_optimizer
 from nncore.parameters import Parameter
 from nncore.rewind import SnapshotKeeper
@@ -69,13 +69,23 @@ def training_data(splits: Splits, resolved: Resolved, dtype: type) -> TrainingDa
     classification = task != "regression"
 
     def encode(y: np.ndarray) -> Array:
-        return encode_targets(y, task, resolved.n_outputs, dtype)
+        return encode_targets_for(splits, resolved, y, dtype)
 
     return TrainingData(
         splits.x_train.astype(dtype, copy=False), encode(splits.y_train),
         splits.x_val.astype(dtype, copy=False), encode(splits.y_val), task,
         np.asarray(splits.y_train).reshape(-1) if classification else None,
         np.asarray(splits.y_val).reshape(-1) if classification else None)
+
+
+def encode_targets_for(splits: Splits, resolved: Resolved, y: np.ndarray, dtype: type) -> Array:
+    """Targets of ``splits`` as the loss compares them: one-hot rows, a 0/1 column, or
+    regression values (standardised when the data spec asks for it)."""
+    t = encode_targets(y, splits.info.task, resolved.n_outputs, dtype)
+    prep = splits.preprocessing
+    if splits.info.task == "regression" and prep.target_scale is not None:
+        t = ((t - prep.target_offset) / prep.target_scale).astype(dtype, copy=False)
+    return t
 
 
 def _check_splits(splits: Splits) -> None:
@@ -171,9 +181,11 @@ class Session:
     def _build_network(self, dtype: type) -> Network:
         seed = np.random.SeedSequence(self.training_spec.seed)
         init_seq, _ = seed.spawn(2)
-        return build(self.network_spec, n_inputs=self.splits.n_inputs, resolved=self.resolved,
-                     rng=np.random.default_rng(init_seq), dtype=dtype,
-                     huber_delta=self.training_spec.huber_delta, bugs=self.training_spec.bugs)
+        network = build(self.network_spec, n_inputs=self.splits.n_inputs,
+                        resolved=self.resolved, rng=np.random.default_rng(init_seq),
+                        dtype=dtype, huber_delta=self.training_spec.huber_delta,
+                        bugs=self.training_spec.bugs)
+        return set_target_scaling(network, self.splits)
 
     def reset(self) -> None:
         """Fresh weights (from the seed), optimizer state and trainer: a run from scratch."""

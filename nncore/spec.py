@@ -241,7 +241,9 @@ class DataSpec:
     ``path``. ``options`` holds the generator's settings (``n``, ``noise``, ``turns``...).
     ``features`` adds derived inputs (``x1^2``, ``x2^2``, ``x1*x2``, ``sin(x1)``,
     ``sin(x2)``). ``normalize`` is ``auto`` (what suits the set), ``none``, ``standard``
-    or ``minmax``, fitted on the training split only.
+    or ``minmax``, fitted on the training split only. ``standardize_target`` (regression
+    only) trains on ``(y - mean) / std`` of the training targets; predictions, plots and
+    R² stay in the target's own units.
     """
 
     source: str = "spirals"
@@ -255,6 +257,7 @@ class DataSpec:
     seed: int = 0
     points: tuple[tuple[float, ...], ...] = ()
     """The samples of a drawn data set (``source="drawn"``, ``nncore.data.drawn``)."""
+    standardize_target: bool = False
 
 
 NORMALIZATIONS = (AUTO, "none", "standard", "minmax")
@@ -540,6 +543,9 @@ def validate_data(spec: DataSpec) -> list[Problem]:
             spec.val_split + spec.test_split >= 0.95:
         problems.append(Problem("data.val_split", "validation and test splits leave almost "
                                 "nothing to train on", "keep their sum below 0.95"))
+    if not isinstance(spec.standardize_target, bool):
+        problems.append(Problem("data.standardize_target", "must be true or false, got "
+                                f"{spec.standardize_target!r}", "use true or false"))
     if not (isinstance(spec.seed, int) and spec.seed >= 0):
         problems.append(Problem("data.seed", f"must be a whole number >= 0, got {spec.seed!r}",
                                 "use e.g. 0"))

@@ -15,7 +15,7 @@ import numpy as np
 from nncore._types import Array
 from nncore.data.dataset import Preprocessing, Splits
 from nncore.layers import Dense
-from nncore.network import Network, build
+from nncore.network import Network, build, set_target_scaling
 from nncore.spec import NetworkSpec, TrainingSpec, resolve_output
 
 
@@ -37,9 +37,9 @@ def eval_network(network: NetworkSpec, training: TrainingSpec, splits: Splits) -
     """A float32 network of the right shape for evaluating weights sent by a run."""
     info = splits.info
     resolved = resolve_output(network, training, info.task, info.n_classes, info.n_targets)
-    return build(network, n_inputs=splits.n_inputs, resolved=resolved,
-                 rng=np.random.default_rng(0), dtype=np.float32,
-                 huber_delta=training.huber_delta)
+    return set_target_scaling(build(network, n_inputs=splits.n_inputs, resolved=resolved,
+                                    rng=np.random.default_rng(0), dtype=np.float32,
+                                    huber_delta=training.huber_delta), splits)
 
 
 def plot_extent(raw: Array, domain: tuple[tuple[float, float], ...] | None,

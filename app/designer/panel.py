@@ -145,6 +145,10 @@ class DesignerPanel(QWidget):
             text = f"{problem.message} — {problem.fix}" if problem.fix else problem.message
             if problem.layer_id is not None:
                 marks.setdefault(problem.layer_id, []).append(text)
+            if problem.path == "training.loss":  # a pairing: one short line, the Doctor fixes
+                doc = self.document
+                text = (f"{doc.training.loss} cannot go with a "
+                        f"{doc.network.output.activation} output — the Doctor tab has a fix")
             lines.append(f"{problem.layer_id}: {text}" if problem.layer_id else text)
         self.scene.set_problems(marks)
         more = f"   (+{len(lines) - 1} more)" if len(lines) > 1 else ""

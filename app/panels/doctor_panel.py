@@ -7,9 +7,10 @@ Findings come from three places, all computed in ``nncore.doctor``:
 - the gradient check (``findings_from_gradcheck`` on the controller's result).
 
 Clicking a finding calls ``highlight_layer(layer_id, severity)`` and
-``show_evidence(view)``; "Apply fix" changes the specs through the document (one undo step
-named after the fix). ``count_changed`` gives the number of open warnings and problems for
-the tab's badge.
+``show_evidence(view)``; "Apply fix" changes the specs through the document and, when the
+network has been trained, resets it, all as one undo step named after the fix;
+``fix_applied`` then says what was done (the window offers to train). ``count_changed``
+gives the number of open warnings and problems for the tab's badge.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import logging
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtGui import QUndoCommand
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QVBoxLayout, QWidget
 
 from app.panels.finding_card import FindingCard
@@ -32,32 +34,69 @@ EXTRA_ACTIONS = {"chance-level-plateau": "Check gradients"}
 """Findings whose card offers a second action (running the gradient check)."""
 
 
-def apply_fix(document, finding: Finding) -> bool:
-    """Apply ``finding.fix`` to ``document`` as one undo step; False if it no longer fits."""
+class ResetCommand(QUndoCommand):
+    """Part of an applied fix: discard the trained weights so the fix shows from a fresh
+    start; undo restores them (weights, history, optimizer state) and reopens the run."""
+
+    def __init__(self, document, controller, text: str) -> None:
+        super().__init__(text)
+        self.document, self.controller = document, controller
+        project = document.project
+        self.saved = (project.weights, project.history, project.optimizer_state,
+                      project.optimizer_step, project.preprocessing)
+
+    def redo(self) -> None:
+        self.controller.reset()
+
+    def undo(self) -> None:
+        self.document.set_trained_state(*self.saved)
+        self.controller.reopen()
+
+
+def has_trained_state(document, controller) -> bool:
+    """True when the network has been trained (in the engine or in the document)."""
+    trained = getattr(controller, "has_trained_state", None)
+    return bool(trained) or document.project.weights is not None
+
+
+def apply_fix(document, finding: Finding, controller=None) -> str | None:
+    """Apply ``finding.fix`` to ``document`` as ONE undo step, with what it takes for the
+    fix to show its effect: a trained network is reset (its weights were shaped by the
+    problem, e.g. wrecked by a learning rate of 5) as part of the same step. Returns a
+    sentence saying what was done, or None if the fix no longer fits."""
     fix = finding.fix
     if fix is None:
-        return False
+        return None
     try:
         network, training, data = fix.apply(document.network, document.training, document.data)
     except (KeyError, ValueError) as err:
         log.info("fix %r no longer applies: %s", fix.description, err)
-        return False
+        return None
+    reset = controller is not None and hasattr(controller, "reopen") and \
+        has_trained_state(document, controller)
     stack = document.undo_stack
     stack.beginMacro(fix.description)
     try:
+        if reset:  # first, so that the engine then opens the fixed design afresh
+            stack.push(ResetCommand(document, controller, fix.description))
         document.set_network(network, fix.description)
         document.set_training(training, fix.description)
         if data is not None:
             document.set_data(data, fix.description)
     finally:
         stack.endMacro()
-    return True
+    done = f"Applied “{fix.description}”"
+    if reset:
+        return (f"{done} and reset the weights, so the fix shows from a fresh start. Train "
+                "to see it (one undo step puts back both the settings and the weights).")
+    return f"{done}. Train to see its effect (one undo step puts it back)."
 
 
 class DoctorPanel(QWidget):
     """Live findings of the doctor, most urgent first."""
 
     count_changed = Signal(int)
+    fix_applied = Signal(str)  # what "Apply fix" did, in a sentence
 
     def __init__(self, document, controller, highlight_layer: HighlightLayer | None = None,
                  show_evidence: ShowEvidence | None = None, *, data_source=None,
@@ -212,7 +251,8 @@ class DoctorPanel(QWidget):
     @Slot(object)
     def _on_controller_gradcheck_finished(self, result) -> None:
         doc = self.document
-        self._gradcheck = findings_from_gradcheck(result, (doc.network, doc.training, doc.data))
+        self._gradcheck = findings_from_gradcheck(result, (doc.network, doc.training, doc.data),
+                                                  self._static)
         self._gradcheck_bugs = doc.training.bugs
         self._refresh()
 
@@ -237,7 +277,8 @@ class DoctorPanel(QWidget):
 
     @Slot(object)
     def _on_card_fix_requested(self, finding: Finding) -> None:
-        if not apply_fix(self.document, finding):
+        done = apply_fix(self.document, finding, self.controller)
+        if done is None:
             card = self._cards.get(finding.key)
             if card is not None:
                 card.fix_button.setEnabled(False)
@@ -248,6 +289,7 @@ class DoctorPanel(QWidget):
         elif finding.stage == "gradcheck":
             self._gradcheck = []
         self._refresh()
+        self.fix_applied.emit(done)
 
     @Slot(object)
     def _on_card_extra_requested(self, finding: Finding) -> None:

@@ -7,6 +7,7 @@ Shared by the doctor panel and the gradient-check panel. The card only displays 
 from __future__ import annotations
 
 import math
+import textwrap
 from html import escape
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -42,10 +43,15 @@ EVIDENCE_NAMES = {"learning_rate": "learning rate", "train_loss": "training loss
                   "gradient_ratio": "gradient ratio", "step_ratio": "step ratio",
                   "change_per_epoch": "change per epoch", "best_val_loss": "best val. loss",
                   "val_loss": "val. loss", "train_loss_at_best": "train loss at best",
-                  "largest_scale": "largest scale", "smallest_scale": "smallest scale"}
+                  "largest_scale": "largest scale", "smallest_scale": "smallest scale",
+                  "knn_val_accuracy": "nearest neighbours", "knn_val": "nearest neighbours",
+                  "linear_val_accuracy": "straight line", "linear_fit": "straight line",
+                  "majority_share": "majority class", "init_growth": "signal growth"}
 PERCENT_KEYS = frozenset({"dead_fraction", "saturated_fraction", "change_per_epoch",
-                          "accuracy", "majority_rate", "train_accuracy"})
+                          "accuracy", "majority_rate", "train_accuracy", "val_accuracy",
+                          "knn_val_accuracy", "linear_val_accuracy", "majority_share"})
 MAX_EVIDENCE = 6
+FIX_LABEL_WIDTH = 34
 
 
 def format_value(key: str, value: object) -> str:
@@ -144,7 +150,7 @@ class FindingCard(QFrame):
         fix = finding.fix
         self.fix_button.setVisible(fix is not None)
         if fix is not None:
-            self.fix_button.setText(_short_label(fix.description))
+            self.fix_button.setText(fix_label(fix.description))
             self.fix_button.setToolTip(f"<qt><b>Apply fix:</b> {escape(fix.description)}. "
                                        "One undo step (Ctrl+Z) puts it back.</qt>")
         self.evidence_button.setToolTip(f"Highlight {finding.layer or 'the network'} and show "
@@ -157,6 +163,7 @@ class FindingCard(QFrame):
         super().mousePressEvent(event)
 
 
-def _short_label(description: str, limit: int = 50) -> str:
-    text = f"Fix: {description}"
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+def fix_label(description: str, width: int = FIX_LABEL_WIDTH) -> str:
+    """The fix button's text, wrapped onto lines of about ``width`` characters (never cut:
+    a fix must say exactly what it does)."""
+    return textwrap.fill(f"Fix: {description}", width, break_long_words=False)

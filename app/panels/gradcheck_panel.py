@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from app.panels.doctor_panel import apply_fix
 from app.panels.finding_card import FindingCard
 from app.theme import OK, PROBLEM
-from nncore.doctor import findings_from_gradcheck
+from nncore.doctor import examine_design, findings_from_gradcheck
 from nncore.gradcheck import GradCheckResult
 
 COLUMNS = ("tensor", "shape", "checked", "relative error", "max |difference|", "result")
@@ -45,9 +45,10 @@ EXPLANATION = (
 class GradCheckPanel(QWidget):
     """A button, the per-tensor table, what the numbers mean, and the finding if it failed."""
 
-    def __init__(self, controller, parent: QWidget | None = None) -> None:
+    def __init__(self, controller, parent: QWidget | None = None, *,
+                 data_source=None) -> None:
         super().__init__(parent)
-        self.controller = controller
+        self.controller, self.data_source = controller, data_source
         self.result: GradCheckResult | None = None
         self.finding_card: FindingCard | None = None
         self._build()
@@ -138,7 +139,13 @@ class GradCheckPanel(QWidget):
                     item.setForeground(QBrush(QColor(PROBLEM if failed else OK)))
                 self.table.setItem(row, column, item)
         doc = self.controller.document
-        findings = findings_from_gradcheck(result, (doc.network, doc.training, doc.data))
+        splits = self.data_source.splits if self.data_source is not None else None
+        try:
+            design = examine_design(doc.network, doc.training, doc.data, splits)
+        except Exception:  # data of the previous spec: judge the check on its own
+            design = []
+        findings = findings_from_gradcheck(result, (doc.network, doc.training, doc.data),
+                                           design)
         failures = len(result.failures())
         verdict = (f"<b style='color:{PROBLEM}'>{failures} of {len(result.tensors)} tensors "
                    "disagree</b>" if failures else

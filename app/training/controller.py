@@ -159,6 +159,17 @@ class TrainingController(QObject):
         self._open_current(with_weights=False)
         self._set_stale(False)
 
+    @property
+    def has_trained_state(self) -> bool:
+        """True when the current network has been trained (it has a history)."""
+        return bool(self._history)
+
+    def reopen(self) -> None:
+        """Open the document's design with its trained state (undoing a reset)."""
+        self.history_reset.emit()
+        self._open_current(with_weights=True)
+        self._set_stale(False)
+
     def check_gradients(self, batch_size: int = 16) -> None:
         """Run a gradient check on the current weights (result: ``gradcheck_finished``)."""
         if self._stale:

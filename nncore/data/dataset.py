@@ -65,6 +65,8 @@ class Preprocessing:
     offset: Array | None = None
     scale: Array | None = None
     feature_names: tuple[str, ...] = ()
+    target_offset: Array | None = None  # regression targets trained as (y - offset) / scale
+    target_scale: Array | None = None
 
     def transform(self, x: Array) -> Array:  # implemented by nncore.data.prepare
         from nncore.data.prepare import apply_preprocessing

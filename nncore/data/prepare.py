@@ -30,6 +30,7 @@ from nncore.data.features import canonical_features
 from nncore.data.preprocessing import (
     apply_preprocessing,
     fit_preprocessing,
+    fit_target_scaling,
     preprocessing_from_dict,
     preprocessing_to_dict,
 )
@@ -133,7 +134,8 @@ def prepare(dataset: Dataset, spec: DataSpec) -> Splits:
         Raw data, e.g. from ``load_dataset(spec)``.
     spec : DataSpec
         Uses ``val_split``, ``test_split``, ``seed``, ``features`` and ``normalize``
-        (``auto`` takes ``dataset.info.recommended_normalize``).
+        (``auto`` takes ``dataset.info.recommended_normalize``) and
+        ``standardize_target`` (regression: fit the target's mean and standard deviation).
 
     Returns
     -------
@@ -157,6 +159,8 @@ def prepare(dataset: Dataset, spec: DataSpec) -> Splits:
         raw_train = np.concatenate([raw_train, own[0].astype(raw_train.dtype)])
         y_train = np.concatenate([y_train, own[1].astype(y_train.dtype)])
     prep = fit_preprocessing(raw_train, features, method, dataset.info.feature_names)
+    if spec.standardize_target and dataset.info.task == "regression":
+        prep = fit_target_scaling(prep, dataset.y[train])
     if fixed_test:
         x_test, y_test = apply_preprocessing(prep, dataset.x_test), dataset.y_test
     elif len(test):

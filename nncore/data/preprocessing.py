@@ -27,7 +27,8 @@ from nncore.data.features import add_features, canonical_features
 from nncore.errors import DataError
 
 METHODS = ("none", "standard", "minmax")
-_KEYS = ("features", "method", "offset", "scale", "feature_names")
+_KEYS = ("features", "method", "offset", "scale", "feature_names", "target_offset",
+         "target_scale")
 
 
 def fit_preprocessing(x_raw: Array, features: Sequence[str], method: str,
@@ -104,9 +105,13 @@ def preprocessing_to_dict(prep: Preprocessing) -> dict[str, Any]:
     def numbers(values: Array | None) -> list[float] | None:
         return None if values is None else [float(v) for v in np.asarray(values).ravel()]
 
-    return {"features": list(prep.features), "method": prep.method,
-            "offset": numbers(prep.offset), "scale": numbers(prep.scale),
-            "feature_names": list(prep.feature_names)}
+    out = {"features": list(prep.features), "method": prep.method,
+           "offset": numbers(prep.offset), "scale": numbers(prep.scale),
+           "feature_names": list(prep.feature_names)}
+    if prep.target_scale is not None:  # optional keys: older files have none
+        out.update(target_offset=numbers(prep.target_offset),
+                   target_scale=numbers(prep.target_scale))
+    return out
 
 
 def _strings(d: Mapping[str, Any], key: str) -> tuple[str, ...]:
@@ -161,4 +166,23 @@ def preprocessing_from_dict(d: Any) -> Preprocessing:
                         "offsets; they must match")
     if names and len(names) < len(features):
         raise DataError("preprocessing: fewer feature names than derived features")
-    return Preprocessing(features, method, offset, scale, names)
+    t_offset, t_scale = _vector(d, "target_offset"), _vector(d, "target_scale")
+    if (t_offset is None) != (t_scale is None) or (
+            t_scale is not None and (len(t_offset) != len(t_scale) or not np.all(t_scale > 0))):
+        raise DataError("preprocessing: target_offset and target_scale must both be lists "
+                        "of the same length (scales > 0)")
+    return Preprocessing(features, method, offset, scale, names, t_offset, t_scale)
+
+
+def fit_target_scaling(prep: Preprocessing, y_train: np.ndarray) -> Preprocessing:
+    """``prep`` with the mean and standard deviation of each regression target column
+    (fitted on the training split; a constant column gets scale 1)."""
+    from dataclasses import replace
+
+    y = np.asarray(y_train, dtype=np.float64).reshape(len(y_train), -1)
+    if len(y) == 0:
+        return prep
+    offset, scale = y.mean(axis=0), y.std(axis=0)
+    scale = np.where(scale <= 1e-12 * np.maximum(np.abs(offset), 1.0), 1.0, scale)
+    return replace(prep, target_offset=offset.astype(np.float32),
+                   target_scale=scale.astype(np.float32))

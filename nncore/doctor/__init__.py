@@ -26,7 +26,12 @@ from nncore.doctor.runtime import Doctor
 CODES = ("zero-init-symmetry", "output-activation-mismatch", "loss-output-mismatch",
          "dead-relu", "saturated-units", "vanishing-gradient", "exploding-gradient",
          "unnormalized-inputs", "learning-rate-too-high", "learning-rate-too-low",
-         "chance-level-plateau", "gradient-check-failed", "capacity-too-low", "overfitting")
+         "chance-level-plateau", "gradient-check-failed", "capacity-too-low", "overfitting",
+         "no-nonlinearity", "no-better-than-linear", "too-much-regularization",
+         "labels-unlearnable", "constant-inputs", "redundant-features", "target-scale",
+         "class-labels-as-regression", "imbalanced-classes", "schedule-decayed-lr",
+         "clipping-throttles", "batch-size-too-small", "init-scale-too-large",
+         "init-scale-too-small")
 """Every finding code the doctor can raise (stable: tests, reports and docs use them)."""
 
 __all__ = ["CODES", "EVIDENCE_VIEWS", "SEVERITIES", "Doctor", "Finding", "Fix",

@@ -15,7 +15,9 @@ import numpy as np
 
 from nncore.doctor import fixes
 from nncore.doctor.findings import Finding
+from nncore.doctor.reference import Reference
 from nncore.doctor.thresholds import (
+    ATTAINABLE_MARGIN,
     CAPACITY_IMPROVEMENT,
     CAPACITY_MAX_WIDTH,
     CAPACITY_METRIC,
@@ -26,10 +28,14 @@ from nncore.doctor.thresholds import (
     CHANCE_EPOCHS,
     CHANCE_EXACT,
     CHANCE_TOLERANCE,
+    GAP_ABSOLUTE,
+    GAP_METRIC,
+    GAP_RATIO,
     HEALTHY_METRIC,
     LR_HIGH_RISE,
     LR_HIGH_RISE_EPOCHS,
     LR_HIGH_RISE_OF_INITIAL,
+    LR_LOW_MAX_FACTOR,
     LR_LOW_MIN_EPOCHS,
     LR_LOW_RELATIVE_CHANGE,
     LR_LOW_STEP_RATIO,
@@ -41,7 +47,9 @@ from nncore.doctor.thresholds import (
     OSCILLATION_SIGN_CHANGES,
     OSCILLATION_TREND,
     OSCILLATION_WINDOW,
+    OVERFIT_ABSOLUTE_FLOOR,
     OVERFIT_EPOCHS,
+    OVERFIT_FLOOR,
     OVERFIT_MIN_EPOCHS,
     OVERFIT_RISE,
     OVERFIT_RISE_OF_INITIAL,
@@ -65,6 +73,7 @@ class Curves:
     lr_start_epoch: int = 0        # lr checks only look at epochs after the last lr change
     lr_first: float = math.nan
     lr_best: float = math.inf
+    lr_best_epoch: int = 0
     chance_streak: int = 0         # epochs in a row at chance level (strict)
     near_chance: int = 0           # epochs in a row near it (the clearing band)
 
@@ -80,8 +89,8 @@ class Curves:
             self.first_train, self.first_val = record.train_loss, record.val_loss
         if math.isnan(self.lr_first):
             self.lr_first = record.train_loss
-        if math.isfinite(record.train_loss):
-            self.lr_best = min(self.lr_best, record.train_loss)
+        if math.isfinite(record.train_loss) and record.train_loss < self.lr_best:
+            self.lr_best, self.lr_best_epoch = record.train_loss, record.epoch
         if math.isfinite(record.val_loss) and record.val_loss < self.best_val:
             self.best_val, self.best_val_epoch = record.val_loss, record.epoch
             self.train_at_best_val = record.train_loss
@@ -108,6 +117,16 @@ class Context:
     task: str
     loss: str
     class_frequencies: tuple[float, ...] = ()
+    reference: Reference | None = None
+
+    @property
+    def healthy_bar(self) -> float:
+        """The training score from which a run counts as fitting: ``HEALTHY_METRIC``, or
+        less on data where less is all that is attainable (noisy sets)."""
+        attainable = self.reference.attainable if self.reference is not None else math.nan
+        if not math.isfinite(attainable):
+            return HEALTHY_METRIC
+        return min(HEALTHY_METRIC, attainable - ATTAINABLE_MARGIN)
 
     @property
     def entropy(self) -> float:
@@ -151,7 +170,10 @@ def climbing_or_bouncing(ctx: Context, curves: Curves, lr: float) -> Finding | N
     recent = curves.column("train_loss", LR_HIGH_RISE_EPOCHS, since)
     median = float(np.median(recent))
     rise = median - curves.lr_best
-    if rise > LR_HIGH_RISE * curves.lr_best and rise > LR_HIGH_RISE_OF_INITIAL * curves.lr_first:
+    # the best must be older than the window: a dip inside it is noise of a fast descent
+    settled = curves.last_epoch - curves.lr_best_epoch >= LR_HIGH_RISE_EPOCHS
+    if settled and rise > LR_HIGH_RISE * curves.lr_best and \
+            rise > LR_HIGH_RISE_OF_INITIAL * curves.lr_first:
         evidence.update(best_loss=curves.lr_best, recent_loss=median)
         return _too_high(ctx, f"the loss climbed from {curves.lr_best:.3g} back up to "
                          f"{median:.3g} (learning rate {lr:g})", evidence)
@@ -166,7 +188,7 @@ def climbing_or_bouncing(ctx: Context, curves: Curves, lr: float) -> Finding | N
     trend = float(np.mean(losses[half:]) / max(np.mean(losses[:half]), 1e-300))
     if flips >= OSCILLATION_SIGN_CHANGES and swing >= OSCILLATION_AMPLITUDE * losses.mean() \
             and swing >= OSCILLATION_AMPLITUDE_OF_INITIAL * curves.lr_first \
-            and trend > OSCILLATION_TREND and curves.records[-1].train_metric < HEALTHY_METRIC:
+            and trend > OSCILLATION_TREND and curves.records[-1].train_metric < ctx.healthy_bar:
         evidence.update(sign_changes=flips, mean_swing=swing, mean_loss=float(losses.mean()))
         return _too_high(ctx, f"the loss bounces by {swing:.3g} per epoch around "
                          f"{losses.mean():.3g} without falling (learning rate {lr:g})",
@@ -193,9 +215,9 @@ def barely_moving(ctx: Context, curves: Curves, lr: float, step_ratio: float) ->
     losses = curves.column("train_loss", window + 1, curves.lr_start_epoch)
     per_epoch = abs(losses[-1] - losses[0]) / max(abs(losses[0]), 1e-300) / (losses.size - 1)
     if per_epoch >= LR_LOW_RELATIVE_CHANGE or step_ratio >= LR_LOW_STEP_RATIO \
-            or last.train_metric >= HEALTHY_METRIC:
+            or last.train_metric >= ctx.healthy_bar:
         return None
-    factor = min(100.0, max(10.0, LR_LOW_TARGET_STEP / max(step_ratio, 1e-300)))
+    factor = min(LR_LOW_MAX_FACTOR, max(10.0, LR_LOW_TARGET_STEP / max(step_ratio, 1e-300)))
     return Finding(
         "learning-rate-too-low", "warning", "The learning rate is too low",
         f"the loss changes by only {per_epoch:.2%} per epoch; each step moves the weights by "
@@ -289,23 +311,67 @@ def capacity(ctx: Context, curves: Curves) -> Finding | None:
         fixes.capacity_fix(ctx.specs), "loss")
 
 
+def _score_kept(ctx: Context, curves: Curves) -> bool:
+    """True when the validation score is within noise of its best: a drop under two
+    validation samples' worth (and 2 points) is over-confidence, not yet lost accuracy."""
+    n_val = ctx.reference.n_val if ctx.reference is not None else 0
+    scores = curves.column("val_metric", len(curves.records))
+    scores = scores[np.isfinite(scores)]
+    if scores.size < 5:
+        return False
+    drop = float(scores.max() - np.median(scores[-5:]))
+    return drop < max(0.02, 2.0 / n_val if n_val else 0.0)
+
+
+def _memorised(curves: Curves, val: float, name: str, attainable: float) -> str | None:
+    """The message for a validation loss far above a training loss near 0 (the network
+    has memorised its training set), or None."""
+    last = curves.records[-1]
+    train = last.train_loss
+    if not (math.isfinite(val) and math.isfinite(train)) or val < GAP_RATIO * train or \
+            val - train < GAP_ABSOLUTE:
+        return None
+    behind = last.val_metric <= last.train_metric - GAP_METRIC or (
+        math.isfinite(attainable) and last.val_metric < attainable - GAP_METRIC / 2)
+    if not behind:
+        return None
+    return (f"validation loss {val:.3g} against training loss {train:.2g}: the network has "
+            f"memorised its training set ({name} {last.train_metric:.3g} there, "
+            f"{last.val_metric:.3g} on validation)")
+
+
 def overfitting(ctx: Context, curves: Curves) -> Finding | None:
     """``overfitting``: validation loss rises well above its minimum as training loss falls."""
     last = curves.records[-1] if curves.records else None
     if last is None or last.epoch < OVERFIT_MIN_EPOCHS or not math.isfinite(last.val_loss):
         return None
-    if last.epoch - curves.best_val_epoch < OVERFIT_EPOCHS:
-        return None
     val = float(np.median(curves.column("val_loss", 5)))
-    rise = val - curves.best_val
-    train_drop = 1 - last.train_loss / max(curves.train_at_best_val, 1e-300)
-    if rise < OVERFIT_RISE * curves.best_val or rise < OVERFIT_RISE_OF_INITIAL * \
-            curves.first_val or train_drop < OVERFIT_TRAIN_DROP:
-        return None
+    ref = ctx.reference
+    if ref is not None and math.isfinite(ref.knn_val_metric) and ref.n_val >= 100 and \
+            last.val_metric >= ref.knn_val_metric - ATTAINABLE_MARGIN / 5:
+        return None  # it generalises as well as the data allows: over-confidence at most
+    knn = ref.knn_val_metric if ref is not None else math.nan
+    gap = _memorised(curves, val, _metric_name(ctx.task), knn)
+    if gap is not None:
+        message = gap
+    else:
+        if last.epoch - curves.best_val_epoch < OVERFIT_EPOCHS:
+            return None
+        rise = val - curves.best_val
+        train_drop = 1 - last.train_loss / max(curves.train_at_best_val, 1e-300)
+        # a rise from (almost) 0 is rounding, not overfitting: judge it against the start
+        if rise < OVERFIT_RISE * curves.best_val or rise < OVERFIT_RISE_OF_INITIAL * \
+                curves.first_val or train_drop < OVERFIT_TRAIN_DROP or \
+                not val > max(OVERFIT_FLOOR * curves.first_val, OVERFIT_ABSOLUTE_FLOOR):
+            return None
+        message = (f"validation loss rose from {curves.best_val:.3g} (epoch "
+                   f"{curves.best_val_epoch}) to {val:.3g} while the training loss kept falling")
+    severity = "warning"
+    if gap is None and _score_kept(ctx, curves):
+        severity = "info"
+        message += f"; the validation {_metric_name(ctx.task)} has not dropped (over-confidence)"
     return Finding(
-        "overfitting", "warning", "Overfitting",
-        f"validation loss rose from {curves.best_val:.3g} (epoch {curves.best_val_epoch}) to "
-        f"{val:.3g} while the training loss kept falling",
+        "overfitting", severity, "Overfitting", message,
         "The network has started to learn the training samples by heart, noise included, "
         "instead of the pattern behind them: it gets better on them and worse on data it "
         "has not seen. Stop at the best validation loss (early stopping), use more data, a "

@@ -16,13 +16,22 @@ from nncore.activations import canonical_activation
 from nncore.data.dataset import Splits
 from nncore.doctor import fixes
 from nncore.doctor.findings import Finding, sort_findings
+from nncore.doctor.setup_checks import setup_findings
 from nncore.doctor.thresholds import (
     CONSTANT_FEATURE,
     CONSTANT_INITIALIZERS,
     UNNORMALIZED_RATIO,
     UNNORMALIZED_SCALE,
 )
-from nncore.spec import DataSpec, DenseSpec, NetworkSpec, TrainingSpec, resolve_output, validate
+from nncore.spec import (
+    AUTO,
+    DataSpec,
+    DenseSpec,
+    NetworkSpec,
+    TrainingSpec,
+    resolve_output,
+    validate,
+)
 
 OUTPUT_RANGES: dict[str, tuple[float, float]] = {
     "relu": (0.0, math.inf), "softplus": (0.0, math.inf), "sigmoid": (0.0, 1.0),
@@ -41,8 +50,11 @@ def examine_design(network: NetworkSpec, training: TrainingSpec, data: DataSpec 
     """
     specs = (network, training, data)
     findings = _symmetry(specs)
-    if splits is None or validate(network, training):
-        return sort_findings(findings)
+    problems = validate(network, training)
+    if problems:
+        return sort_findings(findings + _pairing(specs, problems, splits))
+    if splits is None:
+        return sort_findings(findings + setup_findings(specs, None, training.loss))
     info = splits.info
     resolved = resolve_output(network, training, info.task, info.n_classes, info.n_targets)
     findings += _output_activation(specs, splits, resolved.output_activation,
@@ -51,6 +63,7 @@ def examine_design(network: NetworkSpec, training: TrainingSpec, data: DataSpec 
     unnormalized = unnormalized_inputs(specs, splits)
     if unnormalized is not None:
         findings.append(unnormalized)
+    findings += setup_findings(specs, splits, resolved.loss)
     return sort_findings(findings)
 
 
@@ -78,6 +91,36 @@ def _symmetry(specs: fixes.Specs) -> list[Finding]:
 
 
 # --------------------------------------------------------------------------- output and loss
+
+
+def _pairing(specs: fixes.Specs, problems: list, splits: Splits | None) -> list[Finding]:
+    """``loss-output-mismatch`` for a loss that cannot be computed with the output layer
+    (the spec refuses to train it; the doctor says why and offers the fix)."""
+    network, training, _ = specs
+    out = network.output.id
+    pairing = [p for p in problems if p.path == "training.loss" and p.layer_id == out]
+    if not pairing or len(pairing) != len(problems):
+        return []
+    task = splits.info.task if splits is not None else None
+    if task is not None:
+        fix = fixes.loss_fix(specs, task)
+    else:
+        fix = fixes.Fix.build("Use the loss and output the task needs (auto)",
+                              [("training.loss", AUTO), (f"network.{out}.activation", AUTO)],
+                              *specs)
+    activation = canonical_activation(network.output.activation, allow_auto=True,
+                                      strict=False)
+    return [Finding(
+        "loss-output-mismatch", "problem", "This loss cannot go with this output",
+        f"{training.loss} needs a "
+        f"{'softmax' if training.loss == 'cross_entropy' else 'sigmoid'} output, but {out} "
+        f"uses {activation}: training is disabled", "Cross-entropy is computed together "
+        "with its output activation (softmax for one class out of several, sigmoid for "
+        "yes/no), which gives the short, exact gradient p − y. Any other output activation "
+        "breaks that pairing, so the network cannot be trained with it. Pick the output "
+        "and loss as a pair; 'auto' chooses the pair the task needs.", out,
+        {"loss": training.loss, "activation": activation, "task": task or "unknown"}, fix,
+        "design", "design")]
 
 
 def _target_range(splits: Splits) -> tuple[float, float]:

@@ -102,10 +102,28 @@ def dead_relu_fix(specs: Specs, layer_id: str, task: str) -> Fix:
     network, training, data = specs
     if layer_id == network.output.id:
         return output_activation_fix(specs, task)
-    return Fix.build(f"Use leaky ReLU (He init) in {layer_id}",
-                     [(f"network.{layer_id}.activation", "leaky_relu"),
-                      (f"network.{layer_id}.init", "he_normal"),
-                      (f"network.{layer_id}.init_scale", None)], network, training, data)
+    changes: list[Change] = [(f"network.{layer_id}.activation", "leaky_relu"),
+                             (f"network.{layer_id}.init", "he_normal"),
+                             (f"network.{layer_id}.init_scale", None)]
+    text = f"Use leaky ReLU (He init) in {layer_id}"
+    safe = safe_lr(training)
+    if safe is not None:  # large steps killed the units: leaky ones would blow up instead
+        changes.append(("training.optimizer.lr", safe))
+        text += f" and lower the learning rate to {safe:g}"
+    return Fix.build(text, changes, network, training, data)
+
+
+LARGE_LR = {"adaptive": 0.05, "sgd": 1.0}
+"""Learning rates from which a fix that keeps them would not train (Adam-like rules at 0.05
+and above, plain SGD at 1 and above, on standardised data)."""
+SAFE_LR = {"adaptive": 0.01, "sgd": 0.1}
+ADAPTIVE_RULES = frozenset({"adam", "adamw", "rmsprop", "adagrad"})
+
+
+def safe_lr(training: TrainingSpec) -> float | None:
+    """A learning rate that trains where the current one is large, or None if it is not."""
+    kind = "adaptive" if training.optimizer.name in ADAPTIVE_RULES else "sgd"
+    return SAFE_LR[kind] if training.optimizer.lr >= LARGE_LR[kind] else None
 
 
 def normalize_fix(specs: Specs) -> Fix | None:
@@ -143,17 +161,20 @@ def gradient_flow_fix(specs: Specs, exploding: bool,
     if inputs_unnormalized:
         return normalize_fix(specs)
     changes: list[Change] = []
+    tanh = False
     for layer in _dense(network, hidden_only=True):
         activation = layer.activation
         if activation == "sigmoid" and not exploding:
             changes.append((f"network.{layer.id}.activation", "tanh"))
-            activation = "tanh"
+            activation, tanh = "tanh", True
         if layer.init != good_init(activation) or layer.init_scale is not None:
             changes.append((f"network.{layer.id}.init", good_init(activation)))
             changes.append((f"network.{layer.id}.init_scale", None))
     if changes:
-        return Fix.build("Use He/Glorot initialisation in hidden layers", changes, network,
-                         training, data)
+        text = "Use He/Glorot initialisation in hidden layers"
+        if tanh:  # a fix does exactly what its text says
+            text = "Use tanh instead of sigmoid, with Glorot initialisation, in hidden layers"
+        return Fix.build(text, changes, network, training, data)
     if exploding and training.optimizer.clip_norm is None:
         return Fix.build("Clip the gradient norm at 1", [("training.optimizer.clip_norm", 1.0)],
                          network, training, data)
@@ -169,6 +190,9 @@ def learning_rate_fix(specs: Specs, factor: float) -> Fix:
         return Fix.build("Fix RMSprop's learning rate (remove the bug)",
                          [("training.bugs", bugs)], network, training, data)
     lr = nice_number(training.optimizer.lr * factor)
+    safe = SAFE_LR["adaptive" if training.optimizer.name in ADAPTIVE_RULES else "sgd"]
+    if factor > 1 and lr > safe:  # raising: not beyond a rate that trains on its own
+        lr = max(nice_number(training.optimizer.lr * 10), safe)
     verb = "Lower" if factor < 1 else "Raise"
     return Fix.build(f"{verb} the learning rate to {lr:g}", [("training.optimizer.lr", lr)],
                      network, training, data)
@@ -211,3 +235,134 @@ def overfitting_fix(specs: Specs) -> Fix:
                if layer.l2 < OVERFIT_L2]
     return Fix.build(f"Penalise large weights (L2 = {OVERFIT_L2:g})", changes, network,
                      training, data)
+
+
+def nonlinearity_fix(specs: Specs) -> Fix:
+    """tanh (with Glorot initialisation) in every linear hidden layer."""
+    network, training, data = specs
+    changes: list[Change] = []
+    for layer in _dense(network, hidden_only=True):
+        changes.append((f"network.{layer.id}.activation", "tanh"))
+        if layer.init != "glorot_uniform" or layer.init_scale is not None:
+            changes += [(f"network.{layer.id}.init", "glorot_uniform"),
+                        (f"network.{layer.id}.init_scale", None)]
+    return Fix.build("Use tanh in the hidden layers", changes, network, training, data)
+
+
+HEAVY_DROPOUT_FIX = 0.2
+PENALTY_FIX = 1e-4
+
+
+def regularization_fix(specs: Specs) -> Fix | None:
+    """Dropout 0.2 and L1/L2 penalties of 1e-4 where they were larger."""
+    from nncore.doctor.thresholds import HEAVY_DROPOUT, HEAVY_PENALTY
+    from nncore.spec import DropoutSpec
+
+    network, training, data = specs
+    changes: list[Change] = []
+    parts = []
+    for layer in network.layers:
+        if isinstance(layer, DropoutSpec) and layer.rate >= HEAVY_DROPOUT:
+            changes.append((f"network.{layer.id}.rate", HEAVY_DROPOUT_FIX))
+            parts.append(f"dropout {HEAVY_DROPOUT_FIX:g}")
+        if isinstance(layer, DenseSpec):
+            for name in ("l1", "l2"):
+                if getattr(layer, name) >= HEAVY_PENALTY:
+                    changes.append((f"network.{layer.id}.{name}", PENALTY_FIX))
+                    parts.append(f"{name.upper()} {PENALTY_FIX:g}")
+    if not changes:
+        return None
+    what = " and ".join(dict.fromkeys(parts))
+    return Fix.build(f"Regularise less ({what})", changes, network, training, data)
+
+
+def standardize_target_fix(specs: Specs) -> Fix | None:
+    """Standardise the regression target (the engine converts predictions back)."""
+    network, training, data = specs
+    if data is None:
+        return None
+    return Fix.build("Standardise the target (metrics stay in its units)",
+                     [("data.standardize_target", True)], network, training, data)
+
+
+def good_init_fix(specs: Specs, tanh_for_sigmoid: bool = False) -> Fix | None:
+    """He or Glorot initialisation (by activation) in every Dense layer that has another;
+    with ``tanh_for_sigmoid`` also tanh for hidden sigmoids (deep sigmoid stacks shrink the
+    gradient by 4 per layer whatever the initialisation), and the text says so."""
+    network, training, data = specs
+    changes: list[Change] = []
+    hidden = {layer.id for layer in _dense(network, hidden_only=True)}
+    tanh = False
+    for layer in _dense(network):
+        activation = layer.activation
+        if tanh_for_sigmoid and layer.id in hidden and activation == "sigmoid":
+            changes.append((f"network.{layer.id}.activation", "tanh"))
+            activation, tanh = "tanh", True
+        if layer.init != good_init(activation) or layer.init_scale is not None:
+            changes += [(f"network.{layer.id}.init", good_init(activation)),
+                        (f"network.{layer.id}.init_scale", None)]
+    if not changes:
+        return None
+    text = "Use tanh with Glorot initial weights in hidden layers" if tanh else \
+        "Use He/Glorot initial weights"
+    return Fix.build(text, changes, network, training, data)
+
+
+def schedule_fix(specs: Specs) -> Fix:
+    """A constant learning rate (the schedule had decayed it to about 0)."""
+    from nncore.spec import ScheduleSpec
+
+    network, training, data = specs
+    return Fix.build("Keep the learning rate constant (no schedule)",
+                     [("training.schedule", ScheduleSpec())], network, training, data)
+
+
+def clipping_fix(specs: Specs) -> Fix:
+    """No gradient clipping (the threshold was throttling every step)."""
+    network, training, data = specs
+    return Fix.build("Stop clipping the gradient", [("training.optimizer.clip_norm", None)],
+                     network, training, data)
+
+
+MINI_BATCH = 32
+
+
+def batch_fix(specs: Specs) -> Fix:
+    """Mini-batches of 32 samples (the learning rate suits a mini-batch)."""
+    network, training, data = specs
+    return Fix.build(f"Use mini-batches of {MINI_BATCH}",
+                     [("training.batch_size", MINI_BATCH)], network, training, data)
+
+
+def adam_fix(specs: Specs) -> Fix | None:
+    """Adam at 0.01 instead of a plain SGD rule (it adapts per weight)."""
+    network, training, data = specs
+    if training.optimizer.name not in ("sgd", "momentum", "nesterov", "adagrad"):
+        return None
+    from nncore.spec import OptimizerSpec
+
+    return Fix.build("Use Adam (learning rate 0.01)",
+                     [("training.optimizer", OptimizerSpec("adam", 0.01,
+                       clip_norm=training.optimizer.clip_norm))], network, training, data)
+
+
+def linear_fit_fix(specs: Specs, task: str, inputs_raw: bool) -> Fix | None:
+    """Standardised inputs (and target) when they are raw: small raw numbers keep tanh in
+    its linear middle; else ReLU (He init) in the hidden layers; with none, add two."""
+    network, training, data = specs
+    hidden = _dense(network, hidden_only=True)
+    if not hidden:
+        return capacity_fix(specs)
+    changes: list[Change] = []
+    if data is not None and inputs_raw:
+        changes.append(("data.normalize", "standard"))
+        if task == "regression" and not data.standardize_target:
+            changes.append(("data.standardize_target", True))
+        what = "inputs and the target" if len(changes) == 2 else "inputs"
+        return Fix.build(f"Standardise the {what}", changes, network, training, data)
+    for layer in hidden:
+        changes += [(f"network.{layer.id}.activation", "relu"),
+                    (f"network.{layer.id}.init", "he_normal"),
+                    (f"network.{layer.id}.init_scale", None)]
+    return Fix.build("Use ReLU (He init) in the hidden layers", changes, network, training,
+                     data)

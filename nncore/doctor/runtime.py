@@ -26,14 +26,14 @@ import numpy as np
 from nncore.data.dataset import Splits
 from nncore.diagnostics import LayerStats
 from nncore.doctor import curves as curve_checks
-from nncore.doctor import health
+from nncore.doctor import health, outcome
 from nncore.doctor.curves import Context, Curves
 from nncore.doctor.design import examine_design
 from nncore.doctor.findings import Finding, sort_findings
 from nncore.doctor.gradcheck import findings_from_gradcheck
+from nncore.doctor.reference import Reference, reference_for
 from nncore.doctor.thresholds import (
     GRADIENT_OBSERVATIONS,
-    HEALTHY_METRIC,
     MIN_OBSERVATIONS,
 )
 from nncore.gradcheck import GradCheckResult
@@ -68,6 +68,11 @@ class Doctor:
     def __init__(self, network: NetworkSpec, training: TrainingSpec, data: DataSpec | None,
                  splits: Splits) -> None:
         self._splits = splits
+        try:
+            self._reference: Reference | None = reference_for(splits)
+        except Exception:  # a doctor bug must never keep a network from training
+            log.exception("measuring the data's yardsticks failed; continuing without them")
+            self._reference = None
         self._set_context(network, training, data)
         self._gradcheck: list[Finding] = []
         self.reset()
@@ -87,7 +92,8 @@ class Doctor:
             counts = np.bincount(np.asarray(self._splits.y_train).reshape(-1).astype(np.int64),
                                  minlength=max(info.n_classes, 2))
             frequencies = tuple(float(c) for c in counts / counts.sum())
-        self.context = Context((network, training, data), info.task, resolved.loss, frequencies)
+        self.context = Context((network, training, data), info.task, resolved.loss, frequencies,
+                               self._reference)
         try:
             self.static = tuple(examine_design(network, training, data, self._splits))
         except Exception:  # a doctor bug must never keep a network from training
@@ -106,6 +112,8 @@ class Doctor:
         self._misses: dict[Key, int] = {}
         self._stats: tuple[LayerStats, ...] = ()
         self._non_finite: Finding | None = None
+        self._lr = math.nan
+        self._finished = False
         self._findings: list[Finding] = sort_findings([*self.static, *self._gradcheck])
 
     def set_specs(self, network: NetworkSpec | None = None,
@@ -155,7 +163,7 @@ class Doctor:
 
     def from_gradcheck(self, result: GradCheckResult) -> list[Finding]:
         """Findings of a gradient check (kept until the bugs setting changes)."""
-        self._gradcheck = findings_from_gradcheck(result, self.context.specs)
+        self._gradcheck = findings_from_gradcheck(result, self.context.specs, self.static)
         self._findings = self._combine()
         return list(self._gradcheck)
 
@@ -163,7 +171,7 @@ class Doctor:
 
     def _healthy(self) -> bool:
         records = self.curves.records
-        return bool(records) and records[-1].train_metric >= HEALTHY_METRIC
+        return bool(records) and records[-1].train_metric >= self.context.healthy_bar
 
     def _observe_stats(self, snapshot: Snapshot) -> None:
         stats, ctx = self._stats, self.context
@@ -213,6 +221,7 @@ class Doctor:
         if not curves.records and self._non_finite is None:
             return
         lr = snapshot.lr if math.isfinite(snapshot.lr) else ctx.specs[1].optimizer.lr
+        self._lr, self._finished = lr, snapshot.finished
         found: list[Finding | None] = []
         if self._non_finite is not None:
             found.append(self._non_finite)
@@ -231,6 +240,7 @@ class Doctor:
             else:
                 found.append(curve_checks.overfitting(ctx, curves))
             found.append(self._lr_low(lr))
+            found += self._outcomes(snapshot)
         current = {f.key: f for f in found if f is not None}
         for key, finding in current.items():
             self._curve_active[key] = finding
@@ -240,6 +250,21 @@ class Doctor:
                 self._misses[key] = self._misses.get(key, 0) + 1
             if self._misses.get(key, 0) >= HOLD_EPOCHS:
                 del self._curve_active[key]
+
+    def _outcomes(self, snapshot: Snapshot) -> list[Finding | None]:
+        ctx, curves, finished = self.context, self.curves, snapshot.finished
+        try:
+            return [outcome.labels_unlearnable(ctx, curves, len(self._splits.y_val), finished),
+                    outcome.no_better_than_linear(ctx, curves, finished, self._inputs_raw()),
+                    outcome.imbalanced(ctx, curves),
+                    outcome.schedule_stalled(ctx, curves, self._lr)]
+        except Exception:  # a doctor bug must never keep a network from training
+            log.exception("the outcome checks failed")
+            return []
+
+    def _inputs_raw(self) -> bool:
+        """True when the network sees the inputs unscaled."""
+        return self._splits.preprocessing.method == "none"
 
     def _lr_low(self, lr: float) -> Finding | None:
         if not self._stats:
@@ -257,7 +282,14 @@ class Doctor:
         runtime = {**self._unit_active, **self._curve_active}
         static = [f for f in self.static if f.key not in runtime]
         every = [*static, *runtime.values(), *self._gradcheck]
-        return sort_findings(_suppress(every, self.context.specs[0]))
+        kept = _suppress(every, self.context.specs[0])
+        try:
+            kept = outcome.name_causes(kept, self.context, self._lr, self._stats,
+                                       self._splits.n_inputs, len(self._splits.y_train),
+                                       self._healthy())
+        except Exception:  # a doctor bug must never keep a network from training
+            log.exception("naming the causes failed")
+        return sort_findings(kept)
 
 
 def _unseen(records: Sequence[EpochRecord], last_epoch: int) -> list[EpochRecord]:

@@ -106,7 +106,9 @@ LR_LOW_STEP_RATIO = 1e-4
 rules) is below 1e-4, a tenth of the ~1e-3 that trains well."""
 LR_LOW_TARGET_STEP = 1e-3
 """The fix multiplies the learning rate to bring the step ratio to about this (by at least
-10 and at most 100)."""
+10 and at most ``LR_LOW_MAX_FACTOR``, never beyond 0.1 for SGD-like rules or 0.01 for
+adaptive ones unless that is less than 10 times the current rate)."""
+LR_LOW_MAX_FACTOR = 1e4
 
 # -- outcomes -----------------------------------------------------------------------------
 
@@ -146,3 +148,67 @@ OVERFIT_TRAIN_DROP = 0.1
 
 WINDOW = 64
 """Epoch records the runtime doctor keeps (plus running aggregates): O(1) memory per run."""
+
+# -- set-up checks (setup_checks.py) ------------------------------------------------------
+
+HEAVY_DROPOUT = 0.7
+"""A dropout rate from which most of the network is silenced on every step (0.1–0.5 is the
+usual range; 0.9 leaves a tenth of the units)."""
+HEAVY_PENALTY = 0.1
+"""An L1/L2 coefficient from which the penalty outweighs the data term of a loss around 1
+(usual values 1e-4–1e-2; at 1 every weight is pulled to about 0)."""
+TARGET_SCALE = 10.0
+"""Root-mean-square size of a regression target above which it is 'large' (the network's
+outputs start near 0 and its weights are sized for numbers around 1). Every built-in
+regression set stays below 2."""
+CLASS_INDEX_MAX_VALUES = 10
+"""A regression target with 3 to this many distinct consecutive integers looks like class
+indices."""
+
+# -- outcomes judged against what is attainable (outcome.py, reference.py) ------------------
+
+ATTAINABLE_MARGIN = 0.05
+"""A run counts as fitting when its training score is within this of the attainable score
+(k-NN validation score, or the best straight line's); 'healthy' below ``HEALTHY_METRIC``
+on data whose attainable score is lower."""
+UNLEARNABLE_MIN_EPOCHS = 20
+"""Labels are judged unlearnable after this many epochs ..."""
+LINEAR_MIN_EPOCHS = 50
+"""'No better than a straight line' is judged after this many epochs ..."""
+LINEAR_TOLERANCE = 0.05
+"""... when the training MSE is within 5 % of the least-squares line's (or the accuracy
+within 1 point of the linear classifier's) ..."""
+LINEAR_GAP = 0.03
+"""... while k-NN shows the data allows at least this much more R² or accuracy (and at
+most half the line's error)."""
+IMBALANCE_SHARE = 0.75
+"""A majority class of at least this share of the training set is 'imbalanced' ..."""
+IMBALANCE_EPOCHS = 10
+"""... and a run whose accuracy sits within a point of that share for this many epochs
+predicts the majority class only."""
+SCHEDULE_DECAYED = 0.01
+"""The schedule has 'decayed the learning rate to ~0' below this fraction of its start."""
+CLIP_ACTIVE = 0.02
+"""Gradient norms within 2 % of ``clip_norm`` at every observation: clipping is active on
+every step."""
+SMALL_BATCH = 2
+"""Batch sizes up to this are 'single samples' (gradient noise of one sample)."""
+INIT_GROWTH = 10.0
+"""Product over the hidden layers of (initial weight scale / the He or Glorot scale) above
+which the initial weights alone make the signal explode (below 1/this: vanish)."""
+GAP_RATIO = 20.0
+"""Validation loss this many times the training loss ..."""
+GAP_ABSOLUTE = 0.1
+"""... and at least this much above it ..."""
+GAP_METRIC = 0.05
+"""... while the validation score trails the training score by this much (or the k-NN
+estimate of what is attainable by half of it): the network has memorised its training
+set."""
+OVERFIT_FLOOR = 1e-3
+"""A validation loss below this fraction of the first one is 'about 0': a rise there is
+rounding noise, not overfitting ("rose from 0 to 0") ..."""
+OVERFIT_ABSOLUTE_FLOOR = 1e-6
+"""... as is one below this (a loss that was 0 from the first epoch)."""
+EXTREME_LR = {"adaptive": 0.5, "sgd": 5.0}
+"""Learning rates far beyond any that trains on standardised data: a run that does not fit
+at such a rate is blamed on it, whatever its symptoms (saturated, dead units)."""

@@ -276,8 +276,9 @@ def _deep(activation: str, init: str = "glorot_uniform", scale: float | None = N
 def test_a_deep_sigmoid_network_with_small_weights_has_a_vanishing_gradient():
     network = _deep("sigmoid", "normal", 0.05)
     findings = examine(network, training(OptimizerSpec("sgd", 0.1)), DataSpec("moons"), 10)
-    vanishing = find(findings, "vanishing-gradient", "dense-1")
-    assert vanishing.evidence["gradient_ratio"] < thresholds.GRADIENT_RATIO_LOW
+    # the doctor names the cause of the vanishing gradient: the initial weight scale
+    vanishing = find(findings, "init-scale-too-small")
+    assert vanishing.evidence["init_growth"] < 1 / thresholds.INIT_GROWTH
     assert vanishing.fix.network.layer("dense-1").activation == "tanh"
     assert ("gradient-check-failed", "dense-1") not in keys(findings)  # tiny is not wrong
 
@@ -286,7 +287,7 @@ def test_glorot_tanh_layers_keep_the_gradient_and_the_fix_trains():
     healthy = examine(_deep("tanh"), training(), DataSpec("moons"), 40)
     assert not {"vanishing-gradient", "exploding-gradient"} & {f.code for f in healthy}
     network, train = _deep("sigmoid", "normal", 0.05), training(OptimizerSpec("sgd", 0.1))
-    finding = find(examine(network, train, DataSpec("moons"), 10), "vanishing-gradient")
+    finding = find(examine(network, train, DataSpec("moons"), 10), "init-scale-too-small")
     records = train_fixed(finding, network, training(), DataSpec("moons"), 100)
     assert best_metric(records) > 0.95
 
