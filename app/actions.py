@@ -42,6 +42,23 @@ def _action(parent: QWidget, text: str, tip: str, shortcut=None, icon=None) -> Q
     return action
 
 
+REDO_KEYS = ("Ctrl+Shift+Z", "Ctrl+Y")
+"""Redo's keys on every platform (the platform's own bindings are added after them)."""
+
+
+def redo_shortcuts(platform: list[QKeySequence]) -> list[QKeySequence]:
+    """Ctrl+Shift+Z, Ctrl+Y and the platform's other redo keys, each once.
+
+    Linux's standard redo key *is* Ctrl+Shift+Z: listing it twice makes Qt report an
+    "Ambiguous shortcut overload" and fire neither, so duplicates are dropped.
+    """
+    keys: list[QKeySequence] = []
+    for sequence in [QKeySequence(k) for k in REDO_KEYS] + list(platform):
+        if not sequence.isEmpty() and sequence not in keys:
+            keys.append(sequence)
+    return keys
+
+
 def create_actions(window: QWidget, document) -> Actions:
     """Build the actions; undo/redo come from the document's undo stack."""
     sp = QStyle.StandardPixmap
@@ -49,7 +66,7 @@ def create_actions(window: QWidget, document) -> Actions:
     undo = document.undo_stack.createUndoAction(window, "&Undo")
     undo.setShortcut(QKeySequence(key.Undo))
     redo = document.undo_stack.createRedoAction(window, "&Redo")
-    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(key.Redo)])
+    redo.setShortcuts(redo_shortcuts(QKeySequence.keyBindings(key.Redo)))
     return Actions(
         new=_action(window, "&New", "Start a new project (Ctrl+N)", key.New, sp.SP_FileIcon),
         open=_action(window, "&Open…", "Open a project or lesson file (Ctrl+O)", key.Open,
