@@ -129,11 +129,12 @@ class AnalysisTabs(QTabWidget):
         self.health.reset()
         self.confusion.reset()
         self.gallery.reset()
+        self.first_layer.set_image_shape(self.first_layer.image_shape)
         self._rebuild_history()
 
     def _rebuild_history(self) -> None:
         self.loss.reset(self.metric_name)
-        self.loss.add_records(self.controller.history)
+        self.loss.add_records(self.controller.shown_history)
         self.loss.refresh()
 
     def _first_dense_id(self) -> str | None:

@@ -153,11 +153,14 @@ class OutputPanel(QWidget):
     def _on_controller_history_reset(self) -> None:
         self.gallery.reset()
         self.confusion.reset()
+        self.decision_map.clear_map()
+        self.fit_curve.clear_curve()
         self._rebuild_history()
 
     def _rebuild_history(self) -> None:
-        """Redraw the curves and numbers from the controller's history (e.g. a loaded run)."""
-        history = list(self.controller.history)
+        """Redraw the curves and numbers from the controller's history (e.g. a loaded run;
+        none while the run is stale)."""
+        history = list(self.controller.shown_history)
         for plot in (self.sparkline, self.loss_view):
             plot.reset()
             plot.add_records(history)

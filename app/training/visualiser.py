@@ -170,9 +170,15 @@ class Visualiser(QObject):
         self._thread.setObjectName("visualiser")
         self._computer.moveToThread(self._thread)
         self._thread.started.connect(self._computer.run)
-        self._computer.frame_ready.connect(self.frame_ready)
+        self._computer.frame_ready.connect(self._on_computer_frame_ready)
         self._thread.start()
+        self.controller = controller
         controller.update_received.connect(self._on_update)
+
+    @Slot(object)
+    def _on_computer_frame_ready(self, frame) -> None:
+        if not self.controller.is_stale:  # (computed before the design changed)
+            self.frame_ready.emit(frame)
 
     @Slot(object)
     def _on_update(self, update) -> None:
@@ -183,7 +189,7 @@ class Visualiser(QObject):
     def show_weights(self, weights: dict[str, Array], step: int = 0) -> None:
         """Draw these weights for the current design and data (latest call wins)."""
         splits = self.data_source.splits
-        if splits is None:
+        if splits is None or self.controller.is_stale:
             return
         doc = self.document
         self._computer.submit(_Job(doc.network, doc.training, splits, dict(weights), step))

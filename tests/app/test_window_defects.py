@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import subprocess
@@ -9,11 +10,14 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
+from PySide6.QtGui import QAction, QFontMetricsF, QKeySequence, QShortcut
 
 from app.actions import redo_shortcuts
+from app.plots.big_numbers import format_loss
+from nncore.runner import RunState
 
 pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
@@ -102,3 +106,132 @@ def test_redo_keys_work_under_a_real_x11_server(tmp_path):
         xvfb.kill()
         xvfb.wait()
     assert "REDO [True, True]" in done.stdout, done.stdout + done.stderr
+
+
+# -- 2. no stale numbers after the data or design changes ------------------------------------
+
+
+def _shown_numbers(window) -> dict[str, object]:
+    """Every result of a run the window shows, by view (empty when nothing is shown)."""
+    out, tabs = window.output_panel, window.tabs
+    numbers = out.numbers
+    shown: dict[str, object] = {
+        "big numbers": [n.value.text() for n in (numbers.metric_number,
+                                                 numbers.train_loss_number,
+                                                 numbers.val_loss_number)
+                        if n.value.text() != "–"],
+        "epoch": numbers.epoch_number.value.text() != "0",
+        "run status": [w.text() for w in (window.run_status.step_label,
+                                          window.run_status.rate_label,
+                                          window.run_status.left_label) if w.text()]
+        + ([window.run_status.epoch_label.text()]
+           if window.run_status.epoch_label.text() != "epoch 0" else []),
+        "progress": window.run_status.progress.value(),
+    }
+    for name, plot in (("sparkline", out.sparkline), ("output curves", out.loss_view),
+                       ("loss tab", tabs.loss)):
+        shown[name] = len(plot.records) + len(plot.running)
+    for name, view in (("output confusion", out.confusion), ("confusion tab", tabs.confusion)):
+        shown[name] = [view.coverage.text()] if view.coverage.text() else []
+        shown[name] += [cell for row in view.texts for cell in row]
+    shown["map"] = out.decision_map.image.image is not None
+    shown["fit curve"] = any(len(c.getData()[0] or []) for c in out.fit_curve.curves)
+    shown["designer weights"] = window.designer.scene._weights is not None
+    return {k: v for k, v in shown.items() if v}
+
+
+def _switch_data(qtbot, window, name: str) -> None:
+    splits = window.data_source.splits
+    window.data_panel.picker.dataset_chosen.emit(name)
+    assert window.document.data.source == name
+    qtbot.waitUntil(lambda: window.data_source.splits is not splits and
+                    window.data_source.splits is not None, timeout=30000)
+    qtbot.wait(300)  # let any update or frame already on its way arrive
+
+
+@pytest.mark.parametrize("pause_first", [True, False], ids=["paused", "running"])
+@pytest.mark.parametrize("new_data", ["iris", "sine"])
+def test_switching_the_data_set_withdraws_every_result(qtbot, window, new_data, pause_first):
+    ctl = window.controller
+    doc = window.document
+    doc.set_training(dataclasses.replace(doc.training, epochs=100_000), "Long run")
+    window.tabs.show_tab("confusion")
+    ctl.train()
+    qtbot.waitUntil(lambda: len(ctl.history) >= 5 and
+                    bool(window.tabs.confusion.coverage.text()), timeout=60000)
+    if pause_first:
+        ctl.pause()
+        qtbot.waitUntil(lambda: ctl.state == RunState.PAUSED.value, timeout=5000)
+    window.output_panel.flush()
+    window.tabs.flush()
+    assert {"big numbers", "loss tab", "confusion tab", "map"} <= set(_shown_numbers(window))
+    _switch_data(qtbot, window, new_data)
+    window.output_panel.flush()
+    window.tabs.flush()
+    assert _shown_numbers(window) == {}
+    assert ctl.state != RunState.RUNNING.value  # the old network cannot go on with new data
+    window.message_bar.button("Reset and apply").click()
+    qtbot.waitUntil(lambda: ctl.state == RunState.READY.value and not ctl.is_stale,
+                    timeout=10000)
+
+
+def test_undoing_the_change_brings_the_results_back(qtbot, window):
+    ctl = window.controller
+    ctl.step_epoch()
+    qtbot.waitUntil(lambda: len(ctl.history) == 1 and ctl.state == RunState.PAUSED.value,
+                    timeout=30000)
+    window.output_panel.flush()
+    _switch_data(qtbot, window, "iris")
+    assert "big numbers" not in _shown_numbers(window)
+    window.document.undo_stack.undo()
+    qtbot.waitUntil(lambda: not ctl.is_stale, timeout=5000)
+    window.output_panel.flush()
+    record = ctl.history[-1]
+    assert window.output_panel.numbers.val_loss_number.value.text() == \
+        format_loss(record.val_loss)
+
+
+# -- 6. the confusion matrix ------------------------------------------------------------------
+
+
+def _exported(qtbot, window):
+    got = []
+    window.controller.export(got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=10000)
+    return got[0]
+
+
+def test_confusion_matrix_fills_its_tab_with_counts_and_row_shares(qtbot, window):
+    from nncore.session import session_from_project
+
+    ctl = window.controller
+    _switch_data(qtbot, window, "digits")
+    window.tabs.show_tab("confusion")
+    ctl.step_epoch()
+    qtbot.waitUntil(lambda: ctl.state == RunState.PAUSED.value and len(ctl.history) == 1,
+                    timeout=30000)
+    view = window.tabs.confusion
+    view.refresh(force=True)
+    session = session_from_project(_exported(qtbot, window))
+    x, labels = session.data.x_val, session.data.labels_val
+    predicted = session.network.predict(x).argmax(axis=1)
+    expected = np.zeros((10, 10), dtype=int)
+    for true, guess in zip(labels.tolist(), predicted.tolist()):
+        expected[true, guess] += 1
+    cells = view.texts
+    assert cells, "the counts must be shown at 1366x768"
+    counts = np.array([[int(c.split()[0].replace(",", "")) for c in row] for row in cells])
+    np.testing.assert_array_equal(counts, expected)
+    if "%" in cells[0][0]:
+        shares = np.array([[int(c.split()[1].rstrip("%")) for c in row] for row in cells])
+        totals = expected.sum(axis=1, keepdims=True)
+        assert np.all(np.abs(shares - 100 * expected / totals) <= 0.5 + 1e-9)
+    assert view.coverage.text().startswith(f"<b>{len(labels):,} validation samples (all)")
+    # it fills its tab: the matrix takes the page's width and nearly all its height
+    page = window.tabs.currentWidget()
+    assert view.canvas.width() >= page.width() - 8
+    assert view.canvas.height() >= page.height() - view.coverage.height() - 12
+    # class names never wider than their column
+    metrics = QFontMetricsF(view.canvas._fonts(10)[0])
+    cell_w = view.canvas.cells.width() / 10
+    assert all(metrics.horizontalAdvance(n) <= cell_w for n in view.canvas.shown_names[1])
