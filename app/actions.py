@@ -99,14 +99,21 @@ def create_actions(window: QWidget, document) -> Actions:
     )
 
 
-def build_toolbar(a: Actions, run_status: QWidget) -> tuple[QToolBar, QToolButton]:
-    """File actions, the lessons drop-down, the run controls and the run read-out."""
+def build_toolbar(a: Actions, run_status: QWidget,
+                  speed: QWidget | None = None) -> tuple[QToolBar, QToolButton]:
+    """File actions, the lessons drop-down, the run controls, the speed and the read-out.
+
+    Sized for 1366 pixels (the common teaching-lab laptop): the file actions show their
+    well-known icons only, and Train keeps the width of its wider text ("Pause"), so
+    starting a run never pushes the read-out into the toolbar's overflow menu.
+    """
     bar = QToolBar("Main")
     bar.setObjectName("main-toolbar")
     bar.setMovable(False)
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     for action in (a.new, a.open, a.save):
         bar.addAction(action)
+        bar.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     bar.addSeparator()
     lessons = QToolButton()
     lessons.setText("Lessons")
@@ -117,9 +124,24 @@ def build_toolbar(a: Actions, run_status: QWidget) -> tuple[QToolBar, QToolButto
     bar.addSeparator()
     for action in (a.train, a.step_batch, a.step_epoch, a.stop, a.reset):
         bar.addAction(action)
+    _fix_width(bar.widgetForAction(a.train), ("Train", "Pause"))
+    if speed is not None:
+        bar.addSeparator()
+        bar.addWidget(speed)
     bar.addSeparator()
     bar.addWidget(run_status)
     return bar, lessons
+
+
+def _fix_width(button: QToolButton, texts: tuple[str, ...]) -> None:
+    """Give ``button`` the width of its widest text, so changing text moves nothing."""
+    shown = button.text()
+    widths = []
+    for text in texts:
+        button.setText(text)
+        widths.append(button.sizeHint().width())
+    button.setText(shown)
+    button.setFixedWidth(max(widths))
 
 
 def build_menus(menu: QMenuBar, a: Actions) -> tuple[QMenu, QMenu]:

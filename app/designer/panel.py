@@ -186,9 +186,9 @@ class DesignerPanel(QWidget):
     def _on_controller_history_reset(self) -> None:
         # a new run: forget heat maps; weights are the document's (None after a reset)
         # (a stale run's weights belong to a design no longer shown)
+        stale = getattr(self.controller, "is_stale", False)
         self.scene.set_frame(None)
-        self.scene.set_weights(None if self.controller.is_stale else
-                               self.document.project.weights)
+        self.scene.set_weights(None if stale else self.document.project.weights)
 
     def _on_view_drop_requested(self, action: str, what: str, gap: int) -> None:
         if action == "new":

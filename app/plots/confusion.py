@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.plots.colour_maps import background_rgb, rgb
 from app.plots.export import export_button
@@ -193,10 +193,10 @@ class ConfusionMatrixView(LazyRefresh, QWidget):
         layout.setSpacing(2)
         self.coverage = QLabel("")
         self.coverage.setToolTip("Which samples the matrix counts")
-        self.caption = QLabel("Rows: true class · columns: predicted class · each cell: count "
-                              "and share of its row (blue = right, orange = mistaken)")
+        self.caption = QLabel("· cell: count, and share of its row when there is room · "
+                              "blue = right, orange = mistaken")
         self.caption.setStyleSheet("color: gray;")
-        self.caption.setWordWrap(True)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.canvas = MatrixCanvas(self)
         self.view = self.canvas  # what the export button saves
         bar = QHBoxLayout()

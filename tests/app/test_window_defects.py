@@ -12,12 +12,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt
 from PySide6.QtGui import QAction, QFontMetricsF, QKeySequence, QShortcut
+from PySide6.QtWidgets import QToolButton
 
 from app.actions import redo_shortcuts
 from app.plots.big_numbers import format_loss
 from nncore.runner import RunState
+from tests.app.conftest import make_window
 
 pytestmark = pytest.mark.gui
 ROOT = Path(__file__).resolve().parents[2]
@@ -235,3 +237,80 @@ def test_confusion_matrix_fills_its_tab_with_counts_and_row_shares(qtbot, window
     metrics = QFontMetricsF(view.canvas._fonts(10)[0])
     cell_w = view.canvas.cells.width() / 10
     assert all(metrics.horizontalAdvance(n) <= cell_w for n in view.canvas.shown_names[1])
+
+
+# -- 5. 1366 x 768 -----------------------------------------------------------------------------
+
+
+def _hidden_in_toolbar(window) -> list[str]:
+    """Toolbar items that are not fully shown (pushed into the » menu or cut off)."""
+    bar = window.toolbar
+    extension = bar.findChild(QToolButton, "qt_toolbar_ext_button")
+    hidden = ["» overflow button"] if extension is not None and extension.isVisible() else []
+    for action in bar.actions():
+        widget = bar.widgetForAction(action)
+        if action.isSeparator() or widget is None:
+            continue
+        inside = bar.rect().contains(widget.geometry())
+        if not (widget.isVisible() and inside):
+            hidden.append(action.text() or type(widget).__name__)
+    return hidden
+
+
+def test_at_1366x768_the_whole_toolbar_is_shown_while_training(qtbot, window):
+    assert (window.width(), window.height()) == (1366, 768)
+    doc = window.document
+    doc.set_training(dataclasses.replace(doc.training, epochs=100_000), "Long run")
+    assert _hidden_in_toolbar(window) == []
+    window.controller.train()
+    qtbot.waitUntil(lambda: window.actions.train.text() == "Pause" and
+                    window.controller.last_update is not None and
+                    window.controller.last_update.snapshot.step > 0, timeout=30000)
+    qtbot.wait(100)  # the toolbar's layout after the longer texts
+    assert _hidden_in_toolbar(window) == []
+    assert window.run_status.epoch_label.isVisible() and window.run_status.progress.isVisible()
+
+
+def _fully_visible(widget, viewport) -> bool:
+    top_left = widget.mapTo(viewport, QPoint(0, 0))
+    return widget.isVisible() and QRect(top_left, widget.size()).intersected(
+        viewport.rect()) == QRect(top_left, widget.size())
+
+
+def test_at_1366x768_the_settings_and_the_lesson_are_not_clipped(qtbot, window):
+    viewport = window.left_scroll.viewport()
+    panel = window.training_panel
+    for widget in (panel.early_stopping, panel.epochs, panel.seed):
+        assert _fully_visible(widget, viewport)
+    window.tabs.setCurrentWidget(window.lesson_panel)
+    qtbot.wait(50)
+    steps = window.lesson_panel.step_boxes
+    shown = [box for box in steps if _fully_visible(box, window.lesson_panel.scroll.viewport())]
+    assert len(shown) >= min(len(steps), 4), f"{len(shown)} of {len(steps)} steps shown"
+
+
+def test_window_layout_is_remembered_between_launches(qtbot, settings):
+    first = make_window(qtbot, settings, lesson=None)
+    first.main_splitter.setSizes([380, 310])
+    first.top_splitter.setSizes([500, 570])
+    first.outer_splitter.setSizes([320, 1040])
+    first.tabs.show_tab("health")
+    first.resize(1200, 700)
+    remembered = (first.main_splitter.sizes(), first.top_splitter.sizes(),
+                  first.outer_splitter.sizes())
+    first.close()
+    assert first.controller._thread.wait(3000)
+    second = make_window(qtbot, settings, lesson=None)
+    try:
+        assert (second.width(), second.height()) == (1200, 700)
+        assert (second.main_splitter.sizes(), second.top_splitter.sizes(),
+                second.outer_splitter.sizes()) == remembered
+        assert second.tabs.currentWidget() is second.tabs.tab_widgets["health"]
+    finally:
+        second.close()
+        assert second.controller._thread.wait(3000)
+
+
+def test_layout_memory_never_touches_the_users_settings(settings):
+    assert settings.format() == QSettings.Format.IniFormat
+    assert "Backprop Lab" not in settings.fileName()
