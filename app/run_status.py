@@ -45,6 +45,8 @@ class RunStatus(QWidget):
         self.epoch_label.setFont(big_number_font(11))
         self.epoch_label.setMinimumWidth(
             QFontMetrics(self.epoch_label.font()).horizontalAdvance("epoch 123.4/1,000"))
+        self.epoch_label.setAlignment(Qt.AlignmentFlag.AlignRight |
+                                      Qt.AlignmentFlag.AlignVCenter)  # digits stay put
         self.epoch_label.setToolTip("Completed epochs (passes over the training data) / "
                                     "planned epochs")
         self.step_label = QLabel("")
@@ -79,9 +81,9 @@ class RunStatus(QWidget):
         """Refresh from a training update."""
         snap = update.snapshot
         fraction = snap.step_in_epoch / snap.steps_per_epoch if snap.steps_per_epoch else 0.0
-        self.epoch_label.setText(f"epoch {snap.epoch:>5,}/{snap.epochs_total:,}"
+        self.epoch_label.setText(f"epoch {snap.epoch:,}/{snap.epochs_total:,}"
                                  if fraction == 0 else
-                                 f"epoch {snap.epoch + fraction:>7,.1f}/{snap.epochs_total:,}")
+                                 f"epoch {snap.epoch + fraction:,.1f}/{snap.epochs_total:,}")
         self.step_label.setText(f"step {snap.step:,}")
         running = update.state.value == "running"
         self.rate_label.setText(f"{snap.samples_per_s:>9,.0f} samples/s" if running else "")

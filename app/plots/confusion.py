@@ -55,10 +55,15 @@ def confusion_rgba(shares: np.ndarray) -> np.ndarray:
     return out
 
 
-def cell_texts(confusion: np.ndarray, with_share: bool) -> list[list[str]]:
-    """What each cell says: ``"123"``, or ``"123\\n45%"`` with the row share."""
+SHARE_SEPARATORS = {"none": None, "line": "\n", "beside": "  "}
+
+
+def cell_texts(confusion: np.ndarray, share: str = "none") -> list[list[str]]:
+    """What each cell says: ``"123"``, or with the row share under it (``"123\\n45%"``,
+    share ``line``) or beside it (``"123  45%"``, share ``beside``); empty cells say "0"."""
     shares = row_normalised(confusion)
-    return [[f"{int(c):,}\n{s:.0%}" if with_share else f"{int(c):,}"
+    separator = SHARE_SEPARATORS[share]
+    return [[f"{int(c):,}" if separator is None or not c else f"{int(c):,}{separator}{s:.0%}"
              for c, s in zip(row, share_row)] for row, share_row in zip(confusion, shares)]
 
 
@@ -111,9 +116,13 @@ class MatrixCanvas(QWidget):
         widest = count_metrics.horizontalAdvance(f"{int(self.confusion.max()):,}")
         if widest > cell_w - 2:
             return
-        with_share = cell_h >= 2 * count_metrics.height() + 2 and \
-            count_metrics.horizontalAdvance("100%") <= cell_w - 2
-        self.texts = cell_texts(self.confusion, with_share)
+        share = "none"
+        if cell_h >= 2 * count_metrics.height() + 2 and \
+                count_metrics.horizontalAdvance("100%") <= cell_w - 2:
+            share = "line"
+        elif widest + count_metrics.horizontalAdvance("  100%") <= cell_w - 4:
+            share = "beside"
+        self.texts = cell_texts(self.confusion, share)
 
     def paintEvent(self, event: QPaintEvent) -> None:
         self.layout_cells()
@@ -193,8 +202,7 @@ class ConfusionMatrixView(LazyRefresh, QWidget):
         layout.setSpacing(2)
         self.coverage = QLabel("")
         self.coverage.setToolTip("Which samples the matrix counts")
-        self.caption = QLabel("· cell: count, and share of its row when there is room · "
-                              "blue = right, orange = mistaken")
+        self.caption = QLabel("· blue = right, orange = mistaken")
         self.caption.setStyleSheet("color: gray;")
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.canvas = MatrixCanvas(self)

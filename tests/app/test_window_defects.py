@@ -224,10 +224,12 @@ def test_confusion_matrix_fills_its_tab_with_counts_and_row_shares(qtbot, window
     assert cells, "the counts must be shown at 1366x768"
     counts = np.array([[int(c.split()[0].replace(",", "")) for c in row] for row in cells])
     np.testing.assert_array_equal(counts, expected)
-    if "%" in cells[0][0]:
-        shares = np.array([[int(c.split()[1].rstrip("%")) for c in row] for row in cells])
-        totals = expected.sum(axis=1, keepdims=True)
-        assert np.all(np.abs(shares - 100 * expected / totals) <= 0.5 + 1e-9)
+    assert all("%" in cell for row in cells for cell in row if cell != "0"), \
+        "row shares fit at 1366x768"
+    shares = np.array([[int(c.split()[1].rstrip("%")) if c != "0" else 0 for c in row]
+                       for row in cells])
+    totals = expected.sum(axis=1, keepdims=True)
+    assert np.all(np.abs(shares - 100 * expected / totals) <= 0.5 + 1e-9)
     assert view.coverage.text().startswith(f"<b>{len(labels):,} validation samples (all)")
     # it fills its tab: the matrix takes the page's width and nearly all its height
     page = window.tabs.currentWidget()
@@ -314,3 +316,76 @@ def test_window_layout_is_remembered_between_launches(qtbot, settings):
 def test_layout_memory_never_touches_the_users_settings(settings):
     assert settings.format() == QSettings.Format.IniFormat
     assert "Backprop Lab" not in settings.fileName()
+
+
+# -- 4. the training speed ---------------------------------------------------------------------
+
+
+def test_the_speed_slider_paces_the_run_and_the_views_show_every_step(qtbot, window):
+    from app.widgets.speed_control import STOPS
+
+    doc, ctl, slider = window.document, window.controller, window.speed_control.slider
+    doc.set_training(dataclasses.replace(doc.training, epochs=100_000), "Long run")
+    slider.setValue(STOPS.index(10))  # what a drag to "10/s" does
+    assert doc.training.steps_per_second == 10.0
+    assert window.speed_control.value.text() == "10/s"
+    doc.undo_stack.undo()
+    assert doc.training.steps_per_second == 0.0 and slider.value() == len(STOPS) - 1
+    doc.undo_stack.redo()
+    assert slider.value() == STOPS.index(10)
+    steps: list[int] = []
+    ctl.update_received.connect(lambda u: steps.append(u.snapshot.step))
+    ctl.train()
+    qtbot.waitUntil(lambda: len(set(steps)) >= 5, timeout=30000)
+    ctl.pause()
+    qtbot.waitUntil(lambda: ctl.state == RunState.PAUSED.value, timeout=5000)
+    shown = sorted(set(steps) - {0})
+    assert shown == list(range(shown[0], shown[-1] + 1))  # no step went unseen
+    # back to full speed mid-run: far more steps arrive between two updates
+    slider.setValue(len(STOPS) - 1)
+    ctl.train()
+    qtbot.waitUntil(lambda: max(steps) >= shown[-1] + 200, timeout=30000)
+    ctl.pause()
+
+
+def test_the_speed_is_saved_with_the_project(qtbot, window, tmp_path):
+    from app.widgets.speed_control import STOPS
+
+    window.speed_control.slider.setValue(STOPS.index(50))
+    path = tmp_path / "paced.bplab"
+    window.files.ask_save_path = lambda: str(path)
+    assert window.files.save_as()
+    window.files.new()
+    assert window.document.training.steps_per_second == 0.0
+    assert window.speed_control.value.text() == "full"
+    assert window.files.open(path)
+    assert window.document.training.steps_per_second == 50.0
+    assert window.speed_control.slider.value() == STOPS.index(50)
+
+
+# -- pictures for people to look at ------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_screenshots_of_mnist_training_at_1366x768(qtbot, window, artifacts_dir):
+    """Leaves tests/artifacts/window_1366x768_mnist.png (while training) and
+    confusion_matrix.png (paused: every validation sample counted)."""
+    ctl = window.controller
+    _switch_data(qtbot, window, "mnist")
+    window.tabs.show_tab("confusion")
+    ctl.train()
+    qtbot.waitUntil(lambda: len(ctl.history) >= 1 and
+                    bool(window.tabs.confusion.coverage.text()), timeout=180000)
+    assert ctl.state == RunState.RUNNING.value
+    window.output_panel.flush()
+    window.tabs.flush()
+    qtbot.wait(300)
+    assert _hidden_in_toolbar(window) == []
+    assert window.grab().save(str(artifacts_dir / "window_1366x768_mnist.png"))
+    ctl.pause()
+    qtbot.waitUntil(lambda: ctl.state == RunState.PAUSED.value, timeout=10000)
+    view = window.tabs.confusion
+    qtbot.waitUntil(lambda: "12,000 validation samples (all)" in view.coverage.text(),
+                    timeout=10000)
+    window.tabs.flush()
+    assert view.texts and view.grab().save(str(artifacts_dir / "confusion_matrix.png"))
