@@ -198,6 +198,7 @@ class MainWindow(QMainWindow):
         doc.data_changed.connect(self._on_data_changed)
         doc.network_changed.connect(lambda _s: self._show_problems())
         doc.training_changed.connect(lambda _s: self._show_problems())
+        doc.training_changed.connect(self._on_training_changed)
         # Data-load failures are explained in the data panel, next to the data controls.
         self.data_source.splits_changed.connect(lambda _s: self._on_splits_changed())
         self.tabs.gradients_wanted.connect(self._on_gradients_wanted)
@@ -239,12 +240,17 @@ class MainWindow(QMainWindow):
         if has_lesson:
             self.tabs.setCurrentWidget(self.lesson_panel)
         self.data_source.load(self.document.data)
+        self.run_status.pace = self.document.training.steps_per_second
         self._update_title()
         self._show_problems()
 
     @Slot(object)
     def _on_data_changed(self, spec) -> None:
         self.data_source.load(spec)
+
+    @Slot(object)
+    def _on_training_changed(self, training) -> None:
+        self.run_status.pace = training.steps_per_second
 
     def _on_splits_changed(self) -> None:
         weights = self.document.project.weights

@@ -22,15 +22,17 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def time_left(update: Update) -> float:
-    """Seconds until the planned epochs are done, from the current throughput."""
+def time_left(update: Update, pace: float = 0.0) -> float:
+    """Seconds until the planned epochs are done, from the throughput so far, or from
+    the pace (steps per second) when the run is held to a slower one."""
     snap = update.snapshot
     remaining = snap.epochs_total * snap.steps_per_epoch - snap.step
     if remaining <= 0:
         return 0.0
     if snap.elapsed <= 0 or snap.step <= 0:
-        return math.nan
-    return remaining * snap.elapsed / snap.step
+        return remaining / pace if pace > 0 else math.nan
+    rate = snap.step / snap.elapsed
+    return remaining / (min(rate, pace) if pace > 0 else rate)
 
 
 class RunStatus(QWidget):
@@ -40,6 +42,7 @@ class RunStatus(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.pace = 0.0  # steps per second the run is held to (0: full speed)
         small = big_number_font(8)
         self.epoch_label = QLabel("epoch 0")
         self.epoch_label.setFont(big_number_font(11))
@@ -88,7 +91,7 @@ class RunStatus(QWidget):
         running = update.state.value == "running"
         self.rate_label.setText(f"{snap.samples_per_s:>9,.0f} samples/s" if running else "")
         self.progress.setValue(round(1000 * snap.progress))
-        left = time_left(update) if running else math.nan
+        left = time_left(update, self.pace) if running else math.nan
         self.left_label.setText(f"{format_duration(left)} left" if math.isfinite(left) else "")
 
     def clear(self) -> None:

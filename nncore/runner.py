@@ -267,6 +267,11 @@ class Runner:
         """Steps per second the run is held to (0: full speed)."""
         return self.session.training_spec.steps_per_second
 
+    @property
+    def _every_step_shown(self) -> bool:
+        """A run paced slower than the update rate reports every step it takes."""
+        return 0 < self.pace <= self.max_rate
+
     def wait_seconds(self) -> float:
         """How long a paced run waits before its next step is due (0: due now)."""
         if not self.running or not self.pace:
@@ -302,7 +307,7 @@ class Runner:
                 messages.append(self._update(force=True, full=True))
                 break
             now = time.perf_counter()
-            if now - self._clock.update >= 1.0 / self.max_rate:
+            if now - self._clock.update >= 1.0 / self.max_rate or self._every_step_shown:
                 messages.append(self._update())
             if now >= deadline:
                 break

@@ -389,3 +389,17 @@ def test_screenshots_of_mnist_training_at_1366x768(qtbot, window, artifacts_dir)
                     timeout=10000)
     window.tabs.flush()
     assert view.texts and view.grab().save(str(artifacts_dir / "confusion_matrix.png"))
+
+
+def test_time_left_follows_a_slow_pace():
+    from app.run_status import time_left
+    from nncore.runner import Update
+    from nncore.training import Snapshot
+
+    snap = Snapshot(epoch=10, step=1000, step_in_epoch=0, steps_per_epoch=100,
+                    epochs_total=20, batch_loss=0.1, running_loss=0.1, lr=0.01,
+                    samples_per_s=32_000.0, elapsed=1.0, metric_name="accuracy")
+    update = Update(RunState.RUNNING, snap)
+    assert time_left(update) == pytest.approx(1.0)  # 1,000 steps left at full speed
+    assert time_left(update, pace=10.0) == pytest.approx(100.0)  # held to 10 steps/s
+    assert time_left(update, pace=1e5) == pytest.approx(1.0)  # a pace it cannot reach

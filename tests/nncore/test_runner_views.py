@@ -129,3 +129,16 @@ def test_an_impossible_pace_is_refused_with_a_message(pace):
     problems = validate_training(TrainingSpec(steps_per_second=pace))
     assert [p.path for p in problems] == ["training.steps_per_second"]
     assert "full speed" in problems[0].message + problems[0].fix
+
+
+def test_a_slow_run_reports_every_step_it_takes():
+    import time
+
+    runner = _spirals_runner(20.0)
+    runner.handle("run")
+    steps = []
+    end = time.perf_counter() + 0.4
+    while time.perf_counter() < end:
+        steps += [u.snapshot.step for _, u in runner.run_for(0.02)]
+        time.sleep(runner.wait_seconds())
+    assert steps == list(range(1, runner.session.trainer.step + 1))
