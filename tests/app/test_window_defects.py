@@ -177,6 +177,25 @@ def test_switching_the_data_set_withdraws_every_result(qtbot, window, new_data, 
                     timeout=10000)
 
 
+def test_a_reopened_trained_project_withdraws_its_results_when_the_data_changes(
+        qtbot, window, tmp_path):
+    ctl = window.controller
+    ctl.step_epoch()
+    qtbot.waitUntil(lambda: len(ctl.history) == 1 and ctl.state == RunState.PAUSED.value,
+                    timeout=30000)
+    qtbot.waitUntil(lambda: window.document.project.weights is not None, timeout=5000)
+    path = tmp_path / "trained.bplab"
+    window.files.ask_save_path = lambda: str(path)
+    assert window.files.save_as()
+    assert window.files.open(path)
+    window.output_panel.flush()
+    assert "big numbers" in _shown_numbers(window)  # the saved run's numbers
+    _switch_data(qtbot, window, "iris")
+    window.output_panel.flush()
+    assert "big numbers" not in _shown_numbers(window)
+    assert ctl.is_stale and window.message_bar.button("Reset and apply") is not None
+
+
 def test_undoing_the_change_brings_the_results_back(qtbot, window):
     ctl = window.controller
     ctl.step_epoch()
