@@ -25,6 +25,7 @@ from app.designer.inspector import InspectorPanel
 from app.designer.palette import LayerPalette
 from app.designer.scene import NetworkScene
 from app.designer.view import NetworkView
+from app.training.controller import is_stale
 
 
 class DesignerPanel(QWidget):
@@ -186,7 +187,7 @@ class DesignerPanel(QWidget):
     def _on_controller_history_reset(self) -> None:
         # a new run: forget heat maps; weights are the document's (None after a reset)
         # (a stale run's weights belong to a design no longer shown)
-        stale = getattr(self.controller, "is_stale", False)
+        stale = is_stale(self.controller)
         self.scene.set_frame(None)
         self.scene.set_weights(None if stale else self.document.project.weights)
 

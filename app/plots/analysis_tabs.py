@@ -26,6 +26,7 @@ from app.plots.gallery import FirstLayerWeights, ImageGallery
 from app.plots.histograms import WeightHistograms, fractional_epoch
 from app.plots.layer_health import LayerHealthView
 from app.plots.loss_plot import LossPlot
+from app.training.controller import shown_history
 from nncore.data.dataset import Splits
 from nncore.runner import Update
 from nncore.spec import DenseSpec
@@ -134,7 +135,7 @@ class AnalysisTabs(QTabWidget):
 
     def _rebuild_history(self) -> None:
         self.loss.reset(self.metric_name)
-        self.loss.add_records(self.controller.shown_history)
+        self.loss.add_records(shown_history(self.controller))
         self.loss.refresh()
 
     def _first_dense_id(self) -> str | None:

@@ -19,6 +19,7 @@ from app.plots.export import export_button
 from app.plots.fit_curve import FitCurvePlot
 from app.plots.gallery import ImageGallery
 from app.plots.loss_plot import LossPlot
+from app.training.controller import shown_history
 from nncore.data.dataset import Splits
 from nncore.runner import Update
 
@@ -160,7 +161,7 @@ class OutputPanel(QWidget):
     def _rebuild_history(self) -> None:
         """Redraw the curves and numbers from the controller's history (e.g. a loaded run;
         none while the run is stale)."""
-        history = list(self.controller.shown_history)
+        history = list(shown_history(self.controller))
         for plot in (self.sparkline, self.loss_view):
             plot.reset()
             plot.add_records(history)

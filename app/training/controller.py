@@ -32,6 +32,17 @@ RUN_MESSAGES = frozenset({"update", "error", "refused", "needs_reset", "gradchec
 """Messages about the engine's current run (ignored when that run is not ours)."""
 
 
+def shown_history(controller: Any) -> list[EpochRecord]:
+    """The records views should draw: ``controller.shown_history`` (none while the run is
+    stale), or the whole history of a stand-in controller without one (tests, benches)."""
+    return getattr(controller, "shown_history", controller.history)
+
+
+def is_stale(controller: Any) -> bool:
+    """True while the run's results are withdrawn (False for stand-ins without a run)."""
+    return bool(getattr(controller, "is_stale", False))
+
+
 class TrainingController(QObject):
     """The GUI's handle on training; every slot runs on the GUI thread."""
 
@@ -116,7 +127,7 @@ class TrainingController(QObject):
             self._send("pause")  # the run cannot continue with the design on screen
         if self._history or self._engine_project is not None:
             self.history_reset.emit()  # withdraw the results, or bring them back (undo)
-        if not stale and self._engine_project is not None:
+        if not stale and self._engine_project is not None and not self._opening:
             self._send("snapshot")  # the weights and evaluation, for the views to refill
 
     # -- commands -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.training.controller import is_stale
 from nncore._types import Array
 from nncore.data.dataset import Splits
 from nncore.spec import NetworkSpec, TrainingSpec
@@ -177,7 +178,7 @@ class Visualiser(QObject):
 
     @Slot(object)
     def _on_computer_frame_ready(self, frame) -> None:
-        if not self.controller.is_stale:  # (computed before the design changed)
+        if not is_stale(self.controller):  # (computed before the design changed)
             self.frame_ready.emit(frame)
 
     @Slot(object)
@@ -189,7 +190,7 @@ class Visualiser(QObject):
     def show_weights(self, weights: dict[str, Array], step: int = 0) -> None:
         """Draw these weights for the current design and data (latest call wins)."""
         splits = self.data_source.splits
-        if splits is None or self.controller.is_stale:
+        if splits is None or is_stale(self.controller):
             return
         doc = self.document
         self._computer.submit(_Job(doc.network, doc.training, splits, dict(weights), step))
