@@ -42,6 +42,23 @@ def _action(parent: QWidget, text: str, tip: str, shortcut=None, icon=None) -> Q
     return action
 
 
+REDO_KEYS = ("Ctrl+Shift+Z", "Ctrl+Y")
+"""Redo's keys on every platform (the platform's own bindings are added after them)."""
+
+
+def redo_shortcuts(platform: list[QKeySequence]) -> list[QKeySequence]:
+    """Ctrl+Shift+Z, Ctrl+Y and the platform's other redo keys, each once.
+
+    Linux's standard redo key *is* Ctrl+Shift+Z: listing it twice makes Qt report an
+    "Ambiguous shortcut overload" and fire neither, so duplicates are dropped.
+    """
+    keys: list[QKeySequence] = []
+    for sequence in [QKeySequence(k) for k in REDO_KEYS] + list(platform):
+        if not sequence.isEmpty() and sequence not in keys:
+            keys.append(sequence)
+    return keys
+
+
 def create_actions(window: QWidget, document) -> Actions:
     """Build the actions; undo/redo come from the document's undo stack."""
     sp = QStyle.StandardPixmap
@@ -49,7 +66,7 @@ def create_actions(window: QWidget, document) -> Actions:
     undo = document.undo_stack.createUndoAction(window, "&Undo")
     undo.setShortcut(QKeySequence(key.Undo))
     redo = document.undo_stack.createRedoAction(window, "&Redo")
-    redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence(key.Redo)])
+    redo.setShortcuts(redo_shortcuts(QKeySequence.keyBindings(key.Redo)))
     return Actions(
         new=_action(window, "&New", "Start a new project (Ctrl+N)", key.New, sp.SP_FileIcon),
         open=_action(window, "&Open…", "Open a project or lesson file (Ctrl+O)", key.Open,
@@ -82,14 +99,21 @@ def create_actions(window: QWidget, document) -> Actions:
     )
 
 
-def build_toolbar(a: Actions, run_status: QWidget) -> tuple[QToolBar, QToolButton]:
-    """File actions, the lessons drop-down, the run controls and the run read-out."""
+def build_toolbar(a: Actions, run_status: QWidget,
+                  speed: QWidget | None = None) -> tuple[QToolBar, QToolButton]:
+    """File actions, the lessons drop-down, the run controls, the speed and the read-out.
+
+    Sized for 1366 pixels (the common teaching-lab laptop): the file actions show their
+    well-known icons only, and Train keeps the width of its wider text ("Pause"), so
+    starting a run never pushes the read-out into the toolbar's overflow menu.
+    """
     bar = QToolBar("Main")
     bar.setObjectName("main-toolbar")
     bar.setMovable(False)
     bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     for action in (a.new, a.open, a.save):
         bar.addAction(action)
+        bar.widgetForAction(action).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
     bar.addSeparator()
     lessons = QToolButton()
     lessons.setText("Lessons")
@@ -100,9 +124,24 @@ def build_toolbar(a: Actions, run_status: QWidget) -> tuple[QToolBar, QToolButto
     bar.addSeparator()
     for action in (a.train, a.step_batch, a.step_epoch, a.stop, a.reset):
         bar.addAction(action)
+    _fix_width(bar.widgetForAction(a.train), ("Train", "Pause"))
+    if speed is not None:
+        bar.addSeparator()
+        bar.addWidget(speed)
     bar.addSeparator()
     bar.addWidget(run_status)
     return bar, lessons
+
+
+def _fix_width(button: QToolButton, texts: tuple[str, ...]) -> None:
+    """Give ``button`` the width of its widest text, so changing text moves nothing."""
+    shown = button.text()
+    widths = []
+    for text in texts:
+        button.setText(text)
+        widths.append(button.sizeHint().width())
+    button.setText(shown)
+    button.setFixedWidth(max(widths))
 
 
 def build_menus(menu: QMenuBar, a: Actions) -> tuple[QMenu, QMenu]:

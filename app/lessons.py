@@ -115,9 +115,9 @@ class LessonPanel(QWidget):
         self.body_layout.setContentsMargins(4, 4, 4, 4)
         self.body_layout.setSpacing(16)
         self.columns = (QVBoxLayout(), QVBoxLayout())
-        for column in self.columns:
-            column.setSpacing(8)
-            self.body_layout.addLayout(column, 1)
+        for column, stretch in zip(self.columns, (3, 2)):  # the steps get the wider column
+            column.setSpacing(6)
+            self.body_layout.addLayout(column, stretch)
         scroll = QScrollArea()
         scroll.setWidget(self.body)
         scroll.setWidgetResizable(True)
@@ -142,10 +142,10 @@ class LessonPanel(QWidget):
         left, right = self.columns
         left.addWidget(_label(f"<h3 style='margin:0'>{escape(lesson.title)}</h3>"
                               f"<i>{escape(lesson.summary)}</i>"))
-        if lesson.goal:
-            left.addWidget(_section("Goal", escape(lesson.goal)))
-        if lesson.steps:
+        if lesson.steps:  # first, so a short tab at 1366 x 768 still shows most of them
             left.addWidget(self._steps(lesson.steps))
+        if lesson.goal:
+            right.addWidget(_section("Goal", escape(lesson.goal)))
         if lesson.variants:
             right.addWidget(self._variants(lesson.variants))
         if lesson.watch:

@@ -26,6 +26,7 @@ from app.autosave import Autosaver, ask_to_recover
 from app.data_source import DataSource
 from app.document import ProjectDocument
 from app.file_actions import FileActions
+from app.layout_memory import restore_layout, save_layout
 from app.message_bar import MessageBar
 from app.run_status import RunStatus, final_summary
 from app.theme import PROBLEM, configure_pyqtgraph
@@ -68,6 +69,7 @@ class MainWindow(QMainWindow):
         QApplication.instance().aboutToQuit.connect(self.shutdown)
         self.resize(1366, 768)
         self._on_project_replaced()
+        restore_layout(self, self.settings)
 
     # -- layout ------------------------------------------------------------------------------
 
@@ -97,31 +99,46 @@ class MainWindow(QMainWindow):
         left_scroll.setWidgetResizable(True)
         left_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         left_scroll.setMinimumWidth(280)
-
+        self.left_scroll = left_scroll
+        # The settings column runs the full height (nothing in it is clipped at 768
+        # pixels); the network and output share the rest with the analysis tabs.
         self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
-        for widget in (left_scroll, self.designer, self.output_panel):
+        for widget in (self.designer, self.output_panel):
             self.top_splitter.addWidget(widget)
-        self.top_splitter.setStretchFactor(1, 3)
-        self.top_splitter.setStretchFactor(2, 2)
-        self.top_splitter.setSizes([290, 620, 456])
+        self.top_splitter.setStretchFactor(0, 3)
+        self.top_splitter.setStretchFactor(1, 2)
+        self.top_splitter.setSizes([600, 470])
 
         self.main_splitter = QSplitter(Qt.Orientation.Vertical)
         self.main_splitter.addWidget(self.top_splitter)
         self.main_splitter.addWidget(self.tabs)
         self.main_splitter.setStretchFactor(0, 3)
-        self.main_splitter.setStretchFactor(1, 1)
-        self.main_splitter.setSizes([520, 200])
+        self.main_splitter.setStretchFactor(1, 2)
+        self.main_splitter.setSizes([420, 270])
+
+        from app.plots.timeline import Timeline
+
+        # The rewind timeline sits under the plots it rewinds (issue 15).
+        self.timeline = Timeline(doc, data, ctl)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.setSpacing(2)
+        right_layout.addWidget(self.main_splitter, 1)
+        right_layout.addWidget(self.timeline)
+
+        self.outer_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.outer_splitter.addWidget(left_scroll)
+        self.outer_splitter.addWidget(right)
+        self.outer_splitter.setStretchFactor(1, 1)
+        self.outer_splitter.setSizes([290, 1076])
 
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 2, 4, 2)
         layout.setSpacing(2)
         layout.addWidget(self.message_bar)
-        layout.addWidget(self.main_splitter, 1)
-        from app.plots.timeline import Timeline
-
-        self.timeline = Timeline(doc, data, ctl)
-        layout.addWidget(self.timeline)
+        layout.addWidget(self.outer_splitter, 1)
         self.setCentralWidget(central)
 
     def _build_diagnosis_tabs(self) -> None:
@@ -147,8 +164,12 @@ class MainWindow(QMainWindow):
                 ("Train", self.controller.train), ("Undo", self.document.undo_stack.undo))))
 
     def _build_toolbar(self) -> None:
+        from app.widgets.speed_control import SpeedControl
+
         self.run_status = RunStatus()
-        self.toolbar, self.lessons_button = build_toolbar(self.actions, self.run_status)
+        self.speed_control = SpeedControl(self.document)
+        self.toolbar, self.lessons_button = build_toolbar(self.actions, self.run_status,
+                                                          self.speed_control)
         self.addToolBar(self.toolbar)
 
     def _build_menus(self) -> None:
@@ -194,6 +215,7 @@ class MainWindow(QMainWindow):
         doc.data_changed.connect(self._on_data_changed)
         doc.network_changed.connect(lambda _s: self._show_problems())
         doc.training_changed.connect(lambda _s: self._show_problems())
+        doc.training_changed.connect(self._on_training_changed)
         # Data-load failures are explained in the data panel, next to the data controls.
         self.data_source.splits_changed.connect(lambda _s: self._on_splits_changed())
         self.tabs.gradients_wanted.connect(self._on_gradients_wanted)
@@ -235,12 +257,17 @@ class MainWindow(QMainWindow):
         if has_lesson:
             self.tabs.setCurrentWidget(self.lesson_panel)
         self.data_source.load(self.document.data)
+        self.run_status.pace = self.document.training.steps_per_second
         self._update_title()
         self._show_problems()
 
     @Slot(object)
     def _on_data_changed(self, spec) -> None:
         self.data_source.load(spec)
+
+    @Slot(object)
+    def _on_training_changed(self, training) -> None:
+        self.run_status.pace = training.steps_per_second
 
     def _on_splits_changed(self) -> None:
         weights = self.document.project.weights
@@ -391,6 +418,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "_shut_down", False):
             return
         self._shut_down = True
+        save_layout(self, self.settings)
         self.autosaver.clean_exit()
         self.compare_panel.shutdown()
         self.controller.shutdown(1000)

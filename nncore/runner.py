@@ -38,6 +38,9 @@ from nncore.training import EpochRecord, Snapshot, StopReason
 WEIGHTS_BYTES_PER_SECOND = 8e6
 """Budget for shipping weights: small networks every update, big ones less often."""
 GALLERY_SIZE = 48
+EVALUATION_SAMPLE = 5000
+"""Samples evaluated per update while training runs (a fixed random sample of a larger
+split, the gallery's images included); a pause, a step or the end of a run evaluates all."""
 FINDINGS_INTERVAL = 1.0
 """Seconds between doctor findings attached to updates (they also come on every forced one)."""
 
@@ -68,13 +71,32 @@ class Detail:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Predictions on the validation set (or training set when there is none)."""
+    """Predictions on the validation set (or training set when there is none).
+
+    ``confusion`` counts ``evaluated`` samples of the ``split_size`` in the split:
+    ``sample`` holds their indices when they are a random sample (None: all of them).
+    """
 
     split: str
     confusion: np.ndarray | None
     gallery_indices: np.ndarray | None
     gallery_predictions: np.ndarray | None
     gallery_probabilities: np.ndarray | None
+    split_size: int = 0
+    sample: np.ndarray | None = None
+
+    @property
+    def evaluated(self) -> int:
+        """How many samples the confusion matrix counts."""
+        return self.split_size if self.sample is None else len(self.sample)
+
+    def coverage(self) -> str:
+        """``12,000 validation samples (all)`` or ``5,000 of 12,000 validation samples
+        (random sample)``: exactly which samples the numbers are about."""
+        if self.sample is None:
+            return f"{self.split_size:,} {self.split} samples (all)"
+        return (f"{len(self.sample):,} of {self.split_size:,} {self.split} samples "
+                "(random sample)")
 
 
 @dataclass(frozen=True)
@@ -120,6 +142,8 @@ class Runner:
         self._recorded = len(self.session.trainer.history)
         self.doctor = self._new_doctor()
         self._findings_sent: tuple[Finding, ...] | None = None
+        self._sample: tuple[int, np.ndarray] | None = None  # (split size, sample indices)
+        self._due = -math.inf  # when a paced run may take its next step (perf_counter)
 
     @staticmethod
     def _open(project: Project) -> Session:
@@ -151,6 +175,7 @@ class Runner:
         if trainer.finished:
             trainer.resume(extra_epochs=self.session.training_spec.epochs)
         self.state = RunState.RUNNING
+        self._due = -math.inf
         return [self._update(force=True)]
 
     def _cmd_pause(self) -> list[tuple[str, Any]]:
@@ -195,9 +220,12 @@ class Runner:
         return [self._update(force=True, reason="loaded")]
 
     def _cmd_set_training(self, training: dict) -> list[tuple[str, Any]]:
+        pace = self.pace
         blocked = self.session.apply_training(training_from_dict(training))
         if blocked:
             return [("needs_reset", blocked)]
+        if self.pace != pace:
+            self._due = -math.inf  # a new pace starts now, not after the old one's wait
         self.doctor.set_specs(training=self.session.training_spec)
         return [self._update(force=True, reason="settings")]
 
@@ -266,20 +294,52 @@ class Runner:
         """True while the runner should keep training."""
         return self.state is RunState.RUNNING
 
+    @property
+    def pace(self) -> float:
+        """Steps per second the run is held to (0: full speed)."""
+        return self.session.training_spec.steps_per_second
+
+    @property
+    def _every_step_shown(self) -> bool:
+        """A run paced slower than the update rate reports every step it takes."""
+        return 0 < self.pace <= self.max_rate
+
+    def wait_seconds(self) -> float:
+        """How long a paced run waits before its next step is due (0: due now)."""
+        if not self.running or not self.pace:
+            return 0.0
+        return max(0.0, self._due - time.perf_counter())
+
+    def _take_turn(self, now: float) -> bool:
+        """True if a step is due now; a paced run then books its next turn. A step that
+        took longer than the pace allows is not made up for by a burst later."""
+        pace = self.pace
+        if not pace:
+            return True
+        if now < self._due:
+            return False
+        self._due = max(self._due + 1.0 / pace, now) if math.isfinite(self._due) else \
+            now + 1.0 / pace
+        return True
+
     def run_for(self, seconds: float) -> list[tuple[str, Any]]:
-        """Train for about ``seconds`` (if running); return the updates that are due."""
+        """Train for about ``seconds`` (if running) at the run's pace; return the updates
+        that are due. A paced run returns as soon as its next step is not yet due (the
+        serve loop sleeps ``wait_seconds`` meanwhile, listening for commands)."""
         trainer = self.session.trainer
         deadline = time.perf_counter() + seconds
         step = trainer.train_step
         messages: list[tuple[str, Any]] = []
         while self.state is RunState.RUNNING:
+            if not self._take_turn(time.perf_counter()):
+                break
             step()
             if trainer.finished:
                 self.state = RunState.FINISHED
                 messages.append(self._update(force=True, full=True))
                 break
             now = time.perf_counter()
-            if now - self._clock.update >= 1.0 / self.max_rate:
+            if now - self._clock.update >= 1.0 / self.max_rate or self._every_step_shown:
                 messages.append(self._update())
             if now >= deadline:
                 break
@@ -308,7 +368,7 @@ class Runner:
         evaluation = None
         if want_eval:
             clock.evaluation = now
-            evaluation = self._evaluate()
+            evaluation = self._evaluate(complete=force or full)
         findings = self._examine(snapshot, records, now, force or full)
         keeper = trainer.keeper
         return ("update", Update(self.state, snapshot, records, snapshot.weights,
@@ -337,7 +397,8 @@ class Runner:
         return now - self._clock.weights >= interval
 
     @np.errstate(over="ignore", invalid="ignore", divide="ignore")  # a diverged network
-    def _evaluate(self) -> Evaluation | None:
+    def _evaluate(self, complete: bool = False) -> Evaluation | None:
+        """The confusion matrix and gallery; on all samples if ``complete`` (or few)."""
         session = self.session
         info = session.splits.info
         data = session.data
@@ -346,18 +407,36 @@ class Runner:
         use_val = data.x_val.shape[0] > 0
         x = data.x_val if use_val else data.x_train
         labels = data.labels_val if use_val else data.labels_train
-        x, labels = x[:5000], labels[:5000]
+        sample = None if complete else self._evaluation_sample(x.shape[0])
+        if sample is not None:
+            x, labels = x[sample], labels[sample]
         probabilities = session.network.predict(x)
         predicted = predicted_labels(probabilities)
         n_classes = max(info.n_classes, 2)
         gallery = None
-        if info.image_shape is not None:
+        if info.image_shape is not None:  # (a sample starts with the gallery's images)
             gallery = np.arange(min(GALLERY_SIZE, x.shape[0]))
         return Evaluation(
             "validation" if use_val else "training",
             confusion_matrix(labels, predicted, n_classes),
             gallery, predicted[gallery] if gallery is not None else None,
-            probabilities[gallery] if gallery is not None else None)
+            probabilities[gallery] if gallery is not None else None,
+            split_size=int(data.x_val.shape[0] if use_val else data.x_train.shape[0]),
+            sample=sample)
+
+    def _evaluation_sample(self, n: int) -> np.ndarray | None:
+        """Sorted indices of a fixed random sample of ``EVALUATION_SAMPLE`` of ``n``
+        samples, the first ``GALLERY_SIZE`` always included (None: evaluate all)."""
+        if n <= EVALUATION_SAMPLE:
+            return None
+        if self._sample is not None and self._sample[0] == n:
+            return self._sample[1]
+        rng = np.random.default_rng(self.session.training_spec.seed)
+        rest = rng.choice(np.arange(GALLERY_SIZE, n), EVALUATION_SAMPLE - GALLERY_SIZE,
+                          replace=False)
+        sample = np.sort(np.concatenate([np.arange(GALLERY_SIZE), rest]))
+        self._sample = (n, sample)
+        return sample
 
 
 # --------------------------------------------------------------------------- serving
@@ -386,7 +465,7 @@ def serve(channel: Channel, *, slice_seconds: float = 0.02, max_rate: float = 30
     runner: Runner | None = None
     while True:
         busy = runner is not None and runner.running
-        if channel.poll(0 if busy else 0.5):
+        if channel.poll(min(runner.wait_seconds(), 0.5) if busy else 0.5):
             message = channel.recv()
             command, args = message[0], message[1:]
             if command == "quit":

@@ -213,6 +213,8 @@ class TrainingSpec:
     ``batch_size=None`` is full-batch gradient descent; ``1`` is stochastic (one sample per
     step). ``early_stopping`` is the patience in epochs on the validation loss (0: off).
     ``bugs`` deliberately injects classic beginner bugs for lessons (``nncore.bugs``).
+    ``steps_per_second`` paces training so people can watch it (0: full speed); it never
+    changes the numbers, only how fast they come.
     """
 
     loss: str = AUTO
@@ -228,6 +230,11 @@ class TrainingSpec:
     huber_delta: float = 1.0
     dtype: str = "float32"
     bugs: tuple[str, ...] = ()
+    steps_per_second: float = 0.0
+
+
+MAX_STEPS_PER_SECOND = 100_000.0
+"""The fastest pace that can be asked for (faster than any step takes: 0 means full speed)."""
 
 
 # --------------------------------------------------------------------------- data
@@ -514,6 +521,12 @@ def validate_training(spec: TrainingSpec) -> list[Problem]:
     if not (_finite(spec.huber_delta) and spec.huber_delta > 0):
         problems.append(Problem("training.huber_delta",
                                 f"must be > 0, got {spec.huber_delta!r}", "use 1.0"))
+    if not (_finite(spec.steps_per_second) and
+            0 <= spec.steps_per_second <= MAX_STEPS_PER_SECOND):
+        problems.append(Problem("training.steps_per_second",
+                                f"must be between 0 (full speed) and {MAX_STEPS_PER_SECOND:,.0f}"
+                                f", got {spec.steps_per_second!r}",
+                                "use 0 for full speed or e.g. 20 to watch"))
     if spec.dtype not in DTYPES:
         problems.append(Problem("training.dtype", f"unknown dtype {spec.dtype!r}",
                                 f"use one of {sorted(DTYPES)}"))

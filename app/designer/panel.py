@@ -25,6 +25,7 @@ from app.designer.inspector import InspectorPanel
 from app.designer.palette import LayerPalette
 from app.designer.scene import NetworkScene
 from app.designer.view import NetworkView
+from app.training.controller import is_stale
 
 
 class DesignerPanel(QWidget):
@@ -33,7 +34,7 @@ class DesignerPanel(QWidget):
     def __init__(self, document, data_source, controller, visualiser,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.document, self.data_source = document, data_source
+        self.document, self.data_source, self.controller = document, data_source, controller
         self.scene = NetworkScene(self)
         self.layer_palette = LayerPalette(self)
         self.view = NetworkView(self.scene, self)
@@ -189,8 +190,10 @@ class DesignerPanel(QWidget):
 
     def _on_controller_history_reset(self) -> None:
         # a new run: forget heat maps; weights are the document's (None after a reset)
+        # (a stale run's weights belong to a design no longer shown)
+        stale = is_stale(self.controller)
         self.scene.set_frame(None)
-        self.scene.set_weights(self.document.project.weights)
+        self.scene.set_weights(None if stale else self.document.project.weights)
 
     def _on_view_drop_requested(self, action: str, what: str, gap: int) -> None:
         if action == "new":

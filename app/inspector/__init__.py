@@ -28,6 +28,10 @@ class InspectorDock(QDockWidget):
         self.overlay = DrawingOverlay(window.designer.scene, window.designer.view, self)
         self.controller = window.controller
         self._hid_tabs = False
+        # Below its natural minimum the inspector's sections scroll, so the dock fits
+        # under the drawing and the output at 1366×768 (the settings column runs the full
+        # height and the toolbar holds two lines of run status).
+        self.inspector.setMinimumHeight(240)
         self.setWidget(self.inspector)
         self.model.changed.connect(self._mark_drawing)
         self.overlay.link_clicked.connect(self._on_link_clicked)

@@ -26,6 +26,7 @@ from app.plots.gallery import FirstLayerWeights, ImageGallery
 from app.plots.histograms import WeightHistograms, fractional_epoch
 from app.plots.layer_health import LayerHealthView
 from app.plots.loss_plot import LossPlot
+from app.training.controller import shown_history
 from nncore.data.dataset import Splits
 from nncore.runner import Update
 from nncore.spec import DenseSpec
@@ -148,11 +149,12 @@ class AnalysisTabs(QTabWidget):
         self.health.reset()
         self.confusion.reset()
         self.gallery.reset()
+        self.first_layer.set_image_shape(self.first_layer.image_shape)
         self._rebuild_history()
 
     def _rebuild_history(self) -> None:
         self.loss.reset(self.metric_name)
-        self.loss.add_records(self.controller.history)
+        self.loss.add_records(shown_history(self.controller))
         self.loss.refresh()
 
     def _first_dense_id(self) -> str | None:

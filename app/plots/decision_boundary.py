@@ -168,6 +168,11 @@ class DecisionMap(QWidget):
         self._paint()
         self.image.setRect(pixel_rect(grid.extent, grid.values.shape))
 
+    def clear_map(self) -> None:
+        """Forget the painted map (its network is gone); the data points stay."""
+        self.grid, self.shown = None, None
+        self.image.clear()
+
     def set_discrete(self, on: bool) -> None:
         """Hard decisions (True) or probabilities (False); regression ignores it."""
         self.discrete = bool(on)

@@ -93,6 +93,11 @@ class FitCurvePlot(QWidget):
         self.plot.disableAutoRange()
         self.plot.setRange(xRange=(x0, x1), yRange=(y0 - pad, y1 + pad), padding=0.0)
 
+    def clear_curve(self) -> None:
+        """Forget the network's curve (its network is gone); the data points stay."""
+        for curve in self.curves:
+            curve.setData([], [])
+
     def show_curve(self, curve: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Draw ``VisualFrame.curve``: inputs ``(n,)`` and predictions ``(n, k)``."""
         if curve is None:

@@ -27,6 +27,7 @@ from app.plots.export import export_button
 from app.plots.fit_curve import FitCurvePlot
 from app.plots.gallery import ImageGallery
 from app.plots.loss_plot import LossPlot
+from app.training.controller import shown_history
 from nncore.data.dataset import Splits
 from nncore.data.drawn import drawn_options, is_drawn
 from nncore.runner import Update
@@ -228,11 +229,14 @@ class OutputPanel(QWidget):
     def _on_controller_history_reset(self) -> None:
         self.gallery.reset()
         self.confusion.reset()
+        self.decision_map.clear_map()
+        self.fit_curve.clear_curve()
         self._rebuild_history()
 
     def _rebuild_history(self) -> None:
-        """Redraw the curves and numbers from the controller's history (e.g. a loaded run)."""
-        history = list(self.controller.history)
+        """Redraw the curves and numbers from the controller's history (e.g. a loaded run;
+        none while the run is stale)."""
+        history = list(shown_history(self.controller))
         for plot in (self.sparkline, self.loss_view):
             plot.reset()
             plot.add_records(history)

@@ -4,8 +4,11 @@
 document, and turns the engine's messages into signals the views subscribe to. Safe
 setting changes (learning rate, optimizer hyper-parameters, regularisation, epochs) are
 sent to a running engine at once; changes that need new weights mark the run *stale* and
-are reported with ``needs_reset`` so the user decides. Trained weights and history flow
-back into the document whenever a run pauses or ends, so saving always includes them.
+are reported with ``needs_reset`` so the user decides. A stale run is paused and its
+results are withdrawn from the views (``history_reset``, then no ``update_received`` and an
+empty ``shown_history``) until the change is undone or the network reset, so no view shows
+the numbers of a design that is no longer the one on screen. Trained weights and history
+flow back into the document whenever a run pauses or ends, so saving always includes them.
 """
 
 from __future__ import annotations
@@ -31,12 +34,23 @@ RUN_MESSAGES = frozenset({"update", "error", "refused", "needs_reset", "gradchec
 """Messages about the engine's current run (ignored when that run is not ours)."""
 
 
+def shown_history(controller: Any) -> list[EpochRecord]:
+    """The records views should draw: ``controller.shown_history`` (none while the run is
+    stale), or the whole history of a stand-in controller without one (tests, benches)."""
+    return getattr(controller, "shown_history", controller.history)
+
+
+def is_stale(controller: Any) -> bool:
+    """True while the run's results are withdrawn (False for stand-ins without a run)."""
+    return bool(getattr(controller, "is_stale", False))
+
+
 class TrainingController(QObject):
     """The GUI's handle on training; every slot runs on the GUI thread."""
 
     state_changed = Signal(str)          # a RunState value, or "starting"
     update_received = Signal(object)     # nncore.runner.Update
-    history_reset = Signal()             # a new run (or project): plots start over
+    history_reset = Signal()             # a new run, project or stale run: views start over
     error_occurred = Signal(str)
     refused = Signal(str)                # a command the engine declined, with the reason
     needs_reset = Signal(list)           # names of changes that need new weights
@@ -57,6 +71,7 @@ class TrainingController(QObject):
         self._worker.engine_fallback.connect(self.engine_fallback)
         self._state = RunState.READY.value
         self._engine_project: Project | None = None  # what the engine has open
+        self._loaded: Project | None = None  # a trained project opened, not yet in the engine
         self._stale = False
         self._history: list[EpochRecord] = []
         self._last_update: Update | None = None
@@ -98,6 +113,11 @@ class TrainingController(QObject):
         return self._history
 
     @property
+    def shown_history(self) -> list[EpochRecord]:
+        """The epoch records views should show: none while the run is stale."""
+        return [] if self._stale else self._history
+
+    @property
     def last_update(self) -> Update | None:
         return self._last_update
 
@@ -107,9 +127,16 @@ class TrainingController(QObject):
             self.state_changed.emit(state)
 
     def _set_stale(self, stale: bool) -> None:
-        if stale != self._stale:
-            self._stale = stale
-            self.stale_changed.emit(stale)
+        if stale == self._stale:
+            return
+        self._stale = stale
+        self.stale_changed.emit(stale)
+        if stale and self.is_running:
+            self._send("pause")  # the run cannot continue with the design on screen
+        if self._history or self._engine_project is not None:
+            self.history_reset.emit()  # withdraw the results, or bring them back (undo)
+        if not stale and self._engine_project is not None and not self._opening:
+            self._send("snapshot")  # the weights and evaluation, for the views to refill
 
     # -- commands -------------------------------------------------------------------------
 
@@ -154,6 +181,7 @@ class TrainingController(QObject):
     def reset(self) -> None:
         """Discard the weights and start from freshly initialised ones of the current design."""
         self._history = []
+        self._loaded = None
         self.history_reset.emit()
         self.document.clear_trained_state()
         self._open_current(with_weights=False)
@@ -325,7 +353,7 @@ class TrainingController(QObject):
             self._send("set_detail", dataclasses.asdict(self._detail))
 
     def _reset_reasons(self) -> list[str]:
-        engine = self._engine_project
+        engine = self._engine_project or self._loaded
         if engine is None:
             return []
         doc = self.document
@@ -339,9 +367,9 @@ class TrainingController(QObject):
         return self._state in (RunState.READY.value, STARTING) and not self._history
 
     def _on_design_changed(self) -> None:
-        if self._engine_project is None:
+        if self._engine_project is None and self._loaded is None:
             return
-        if self._engine_is_fresh():
+        if self._engine_project is not None and self._engine_is_fresh():
             self._new_run(None)  # nothing trained yet: reopen on the next command
             self._set_stale(False)
             return
@@ -362,6 +390,7 @@ class TrainingController(QObject):
         """Send a change the running network can follow; otherwise judge the design."""
         engine = self._engine_project
         if engine is None:
+            self._on_design_changed()  # a loaded trained project may no longer fit
             return
         changed = dataclasses.replace(engine, **{part: spec})
         if not self._stale and not changes_needing_reset(
@@ -386,9 +415,11 @@ class TrainingController(QObject):
         if self.is_running:
             self._send("pause")
         self._new_run(None)
+        self._history = []
         self._set_stale(False)
-        self._history = list(self.document.project.history.records) \
-            if self.document.project.history else []
+        project = self.document.project
+        self._history = list(project.history.records) if project.history else []
+        self._loaded = project if self._history else None
         self.history_reset.emit()
         self._set_state(RunState.READY.value)
         self._rewinding = self._resume_after_rewind = False
@@ -431,7 +462,8 @@ class TrainingController(QObject):
             self._set_kept_epochs(update.kept_epochs)
         previous = self._state
         self._set_state(update.state.value)
-        self.update_received.emit(update)
+        if not self._stale:  # a stale run's numbers belong to a design no longer shown
+            self.update_received.emit(update)
         if update.state.value in (RunState.PAUSED.value, RunState.FINISHED.value) and \
                 previous != update.state.value:
             self.export(self._store_in_document)
@@ -459,6 +491,8 @@ class TrainingController(QObject):
     def _new_run(self, project: Project | None) -> None:
         """The engine's project is now ``project`` (None: none of ours is open)."""
         self._engine_project = project
+        if project is not None:
+            self._loaded = None
         self._run += 1
 
     def _answer_exports_from_document(self) -> None:

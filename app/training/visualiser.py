@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.training.controller import is_stale
 from nncore._types import Array
 from nncore.data.dataset import Splits
 from nncore.spec import NetworkSpec, TrainingSpec
@@ -170,9 +171,15 @@ class Visualiser(QObject):
         self._thread.setObjectName("visualiser")
         self._computer.moveToThread(self._thread)
         self._thread.started.connect(self._computer.run)
-        self._computer.frame_ready.connect(self.frame_ready)
+        self._computer.frame_ready.connect(self._on_computer_frame_ready)
         self._thread.start()
+        self.controller = controller
         controller.update_received.connect(self._on_update)
+
+    @Slot(object)
+    def _on_computer_frame_ready(self, frame) -> None:
+        if not is_stale(self.controller):  # (computed before the design changed)
+            self.frame_ready.emit(frame)
 
     @Slot(object)
     def _on_update(self, update) -> None:
@@ -183,7 +190,7 @@ class Visualiser(QObject):
     def show_weights(self, weights: dict[str, Array], step: int = 0) -> None:
         """Draw these weights for the current design and data (latest call wins)."""
         splits = self.data_source.splits
-        if splits is None:
+        if splits is None or is_stale(self.controller):
             return
         doc = self.document
         self._computer.submit(_Job(doc.network, doc.training, splits, dict(weights), step))
