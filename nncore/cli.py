@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from nncore import __version__
+from nncore import __version__, cli_sweep
 from nncore.errors import NNCoreError
 from nncore.spec import (
     AUTO,
@@ -386,6 +386,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "gradcheck": (cmd_gradcheck, "check backprop against finite differences"),
     "doctor": (cmd_doctor, "say why a network is not learning (checks, trial, gradient)"),
     "datasets": (cmd_datasets, "list the built-in data sets"),
+    "sweep": (cli_sweep.cmd_sweep, cli_sweep.HELP),
 }
 
 
@@ -413,6 +414,8 @@ def make_parser() -> argparse.ArgumentParser:
         elif name == "doctor":
             p.add_argument("--trial-epochs", type=int, default=None)
             p.add_argument("--json", metavar="FILE.json", help="write the findings as JSON")
+        elif name == "sweep":
+            cli_sweep.add_arguments(p)
     return parser
 
 
