@@ -123,6 +123,7 @@ class MainWindow(QMainWindow):
         from app.panels.compare_panel import ComparePanel
         from app.panels.doctor_panel import DoctorPanel
         from app.panels.gradcheck_panel import GradCheckPanel
+        from app.panels.sweep_panel import SweepPanel
 
         doc, ctl = self.document, self.controller
         self.lesson_panel = LessonPanel(doc)
@@ -134,6 +135,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.doctor_panel, "Doctor")
         self.tabs.addTab(self.gradcheck_panel, "Gradient check")
         self.tabs.addTab(self.compare_panel, "Compare")
+        self.sweep_panel = SweepPanel(doc)
+        self.sweep_panel.open_requested.connect(self.files.open)
+        self.tabs.addTab(self.sweep_panel, "Sweep")
         self.doctor_panel.count_changed.connect(self._on_doctor_count_changed)
 
     def _build_toolbar(self) -> None:
@@ -382,6 +386,7 @@ class MainWindow(QMainWindow):
         self._shut_down = True
         self.autosaver.clean_exit()
         self.compare_panel.shutdown()
+        self.sweep_panel.shutdown()
         self.controller.shutdown(1000)
         self.visualiser.shutdown(500)
         self.data_source.wait(500)

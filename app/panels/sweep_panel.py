@@ -1,0 +1,483 @@
+"""The Sweep tab: train the current design many times, one field varied at a time.
+
+Up to three rows say what to vary (a field and its values, as ``nncore sweep --vary``
+takes them: ``1e-3..1e-1:log:5``, ``8;16,16;32,32``, ``tanh,relu``), plus seeds per
+configuration, epochs and worker processes. Run trains every combination on the local
+process pool (``nncore.sweep``, off the GUI thread, stoppable); each finished run appears
+at once in the table (sortable by any column) and in the plot: a line with a band of ±1
+standard deviation over seeds for one varied field, a heat map of the seeds' mean for
+two. Double-click a run (or select it and press Open) to open that trained run as a
+project. Results, reports and projects are kept in a folder under the user's data folder.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    Signal,
+    Slot,
+)
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QStackedWidget,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panels.sweep_worker import SweepJob
+from app.theme import OKABE_ITO, current_theme
+from nncore.errors import NNCoreError
+from nncore.locations import user_data_dir
+from nncore.sweep import (
+    FIELDS,
+    Run,
+    Specs,
+    csv_columns,
+    field,
+    format_value,
+    grid_2d,
+    grid_plan,
+    metric_columns,
+    parse_axis,
+    summarise,
+)
+from nncore.sweep_pool import cores
+
+NONE = "—"
+AXIS_ROWS = 3
+HIDDEN_COLUMNS = ("key", "message", "run_seconds", "attempts")
+SORT_ROLE = Qt.ItemDataRole.UserRole
+_ROOT = QModelIndex()
+EXAMPLES = {"hidden": "8;16,16;32,32", "activation": "tanh,relu,sigmoid",
+            "optimizer": "sgd,momentum,adam", "init": "glorot_uniform,he_normal",
+            "batch": "8;32;full", "width": "4..64:log:5", "depth": "1,2,3",
+            "dropout": "0,0.1,0.3", "l2": "1e-5..1e-2:log:4", "noise": "0,0.2,0.4",
+            "epochs": "50,100,200", "momentum": "0,0.5,0.9"}
+
+
+def suggested_values(name: str, specs: Specs) -> str:
+    """A sensible first list of values for ``name`` around the current design."""
+    if name == "lr":
+        lr = specs.training.optimizer.lr
+        return f"{lr / 10:.3g}..{lr * 10:.3g}:log:5"
+    return EXAMPLES.get(name, "")
+
+
+class SweepTableModel(QAbstractTableModel):
+    """One row per finished run; sorts numbers as numbers (``SORT_ROLE``)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.columns: list[str] = []
+        self.axes: list[str] = []
+        self.rows: list[dict[str, Any]] = []
+
+    def reset(self, axes: list[str]) -> None:
+        """Empty the table for a sweep varying ``axes``."""
+        self.beginResetModel()
+        self.axes, self.rows = list(axes), []
+        self.columns = [c for c in csv_columns(axes, []) if c not in HIDDEN_COLUMNS]
+        self.endResetModel()
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Add (or replace, same index) a finished run's row; new metric columns appear."""
+        columns = [c for c in csv_columns(self.axes, [*self.rows, row])
+                   if c not in HIDDEN_COLUMNS]
+        if columns != self.columns:
+            self.beginResetModel()
+            self.columns = columns
+            self.rows.append(row)
+            self.endResetModel()
+            return
+        self.beginInsertRows(QModelIndex(), len(self.rows), len(self.rows))
+        self.rows.append(row)
+        self.endInsertRows()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = _ROOT) -> int:
+        return 0 if parent.isValid() else len(self.columns)
+
+    def data(self, index: QModelIndex | QPersistentModelIndex,
+             role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        row, column = self.rows[index.row()], self.columns[index.column()]
+        value = row.get(column)
+        if role == Qt.ItemDataRole.DisplayRole:
+            return _text(value, column in self.axes)
+        if role == SORT_ROLE:
+            return _sort_key(value)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return row.get("message") or None
+        if role == Qt.ItemDataRole.TextAlignmentRole and isinstance(value, (int, float)):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation,
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section].replace("_", " ")
+        return None
+
+
+def _text(value: Any, varied: bool) -> str:
+    if varied:
+        return format_value(value)
+    if isinstance(value, float):
+        return "—" if not math.isfinite(value) else f"{value:.4g}"
+    return "" if value is None else str(value)
+
+
+def _sort_key(value: Any) -> Any:
+    """Numbers sort as numbers and before text; widths by their total units."""
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, (int, float)):
+        return float(value) if math.isfinite(value) else math.inf
+    if isinstance(value, tuple):
+        return float(sum(value) + len(value) / 100)
+    return str(value)
+
+
+class SweepPanel(QWidget):
+    """What to vary, Run/Stop, the plot and the table of runs."""
+
+    open_requested = Signal(str)  # the .bplab of a finished run
+
+    def __init__(self, document, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.document = document
+        self.job = SweepJob(self)
+        self.folder: Path | None = None
+        self.runs: list[Run] = []
+        self.model = SweepTableModel(self)
+        self._build()
+        self.job.row_ready.connect(self._on_job_row_ready)
+        self.job.failed.connect(self._on_job_failed)
+        self.job.finished.connect(self._on_job_finished)
+        document.project_replaced.connect(self._on_document_project_replaced)
+        self._on_document_project_replaced()
+
+    # -- building -------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        form = QFormLayout()
+        self.fields: list[QComboBox] = []
+        self.values: list[QLineEdit] = []
+        for i in range(AXIS_ROWS):
+            combo, edit = QComboBox(), QLineEdit()
+            combo.addItem(NONE, "")
+            for name, fld in FIELDS.items():
+                combo.addItem(name, name)
+                combo.setItemData(combo.count() - 1, fld.help, Qt.ItemDataRole.ToolTipRole)
+            combo.setToolTip("The field to vary (see docs/cli.md, nncore sweep)")
+            edit.setPlaceholderText("values: 0.01,0.1  or  1e-3..1e-1:log:5  or  8;16,16")
+            combo.currentIndexChanged.connect(lambda _i, c=combo, e=edit: self._suggest(c, e))
+            row = QHBoxLayout()
+            row.addWidget(combo)
+            row.addWidget(edit, 1)
+            form.addRow(f"Vary {i + 1}", row)
+            self.fields.append(combo)
+            self.values.append(edit)
+        self.seeds, self.epochs, self.workers = QSpinBox(), QSpinBox(), QSpinBox()
+        self.seeds.setRange(1, 100)
+        self.seeds.setValue(3)
+        self.seeds.setToolTip("Seeds per configuration: the band shows their spread")
+        self.epochs.setRange(1, 100_000)
+        self.workers.setRange(1, max(64, cores()))
+        self.workers.setValue(cores())
+        self.workers.setToolTip("Worker processes, one per core by default")
+        form.addRow("Seeds", self.seeds)
+        form.addRow("Epochs", self.epochs)
+        form.addRow("Workers", self.workers)
+        self.run_button = QPushButton("Run sweep")
+        self.run_button.clicked.connect(self._on_run_clicked)
+        self.open_button = QPushButton("Open run")
+        self.open_button.setToolTip("Open the selected run as a project (or double-click it)")
+        self.open_button.clicked.connect(self.open_selected)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.run_button, 1)
+        buttons.addWidget(self.open_button)
+        left = QWidget()
+        side = QVBoxLayout(left)
+        side.setContentsMargins(0, 0, 0, 0)
+        side.addLayout(form)
+        side.addLayout(buttons)
+        side.addWidget(self.status)
+        side.addStretch(1)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self._build_results())
+        splitter.setStretchFactor(1, 3)
+        splitter.setSizes([340, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 4)
+        layout.addWidget(splitter)
+
+    def _build_results(self) -> QWidget:
+        self.metric = QComboBox()
+        self.metric.setToolTip("The final metric to plot")
+        self.metric.currentIndexChanged.connect(lambda _i: self.redraw())
+        self.line_plot = pg.PlotWidget()
+        self.heat_plot = pg.PlotWidget()
+        for plot in (self.line_plot, self.heat_plot):
+            plot.setBackground(current_theme().background)
+        self.line_plot.showGrid(x=True, y=True, alpha=current_theme().grid_alpha)
+        self.heat_image = pg.ImageItem(axisOrder="row-major")
+        self.heat_image.setColorMap(pg.colormap.get("viridis"))
+        self.heat_plot.addItem(self.heat_image)
+        self.heat_plot.invertY(False)
+        self.heat_labels: list[pg.TextItem] = []
+        self.many = QLabel("Three varied fields: sort the table by any column.")
+        self.many.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.plots = QStackedWidget()
+        for widget in (self.line_plot, self.heat_plot, self.many):
+            self.plots.addWidget(widget)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.proxy.setSortRole(SORT_ROLE)
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.doubleClicked.connect(lambda _index: self.open_selected())
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Plot"))
+        top.addWidget(self.metric, 1)
+        # side by side: the tab is short on a 1366x768 screen, and both need its height
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.plots)
+        split.addWidget(self.table)
+        split.setSizes([520, 480])
+        box = QWidget()
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(split, 1)
+        return box
+
+    # -- planning and running ---------------------------------------------------------------
+
+    def set_axis(self, row: int, name: str, values: str | None = None) -> None:
+        """Choose what row ``row`` varies (and its values; default: a suggestion)."""
+        self.fields[row].setCurrentIndex(max(0, self.fields[row].findData(name)))
+        if values is not None:
+            self.values[row].setText(values)
+
+    def _suggest(self, combo: QComboBox, edit: QLineEdit) -> None:
+        name = combo.currentData()
+        edit.setText(suggested_values(name, self._base()) if name else "")
+
+    def _base(self) -> Specs:
+        training = dataclasses.replace(self.document.training, epochs=self.epochs.value())
+        return Specs(self.document.network, training, self.document.data)
+
+    def plan(self) -> list[Run]:
+        """The runs the form describes (``NNCoreError`` with a readable message if not)."""
+        axes = [parse_axis(f"{combo.currentData()}={edit.text()}")
+                for combo, edit in zip(self.fields, self.values) if combo.currentData()]
+        if not axes and self.seeds.value() == 1:
+            raise NNCoreError("choose a field to vary (or more than one seed)")
+        return grid_plan(self._base(), axes, self.seeds.value())
+
+    def run(self) -> bool:
+        """Start the sweep; False (with the reason in the status line) if it cannot."""
+        try:
+            runs = self.plan()
+        except NNCoreError as err:
+            self.status.setText(f"Cannot sweep: {err}")
+            return False
+        self.runs = runs
+        self.folder = user_data_dir() / "sweeps" / time.strftime("%Y%m%d-%H%M%S")
+        axes = [name for name, _ in runs[0].values]
+        self.model.reset(axes)
+        self.metric.clear()
+        self.plots.setCurrentIndex(min(len(axes), 3) - 1 if axes else 0)
+        self.job.start(runs, str(self.folder), self.workers.value())
+        self.run_button.setText("Stop")
+        self.status.setText(f"Training {len(runs)} runs on {self.workers.value()} "
+                            f"processes…")
+        return True
+
+    def stop(self) -> bool:
+        """Stop the sweep (finished runs are kept); True if nothing is left running."""
+        return self.job.stop()
+
+    def shutdown(self) -> None:
+        """Stop any sweep before the window closes."""
+        self.job.stop()
+
+    @property
+    def running(self) -> bool:
+        """True while a sweep runs."""
+        return self.job.running
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.shutdown()  # a QThread destroyed while running would abort the app
+        super().closeEvent(event)
+
+    def open_selected(self) -> bool:
+        """Ask the window to open the selected run's trained project."""
+        rows = self.table.selectionModel().selectedRows()
+        if not rows or self.folder is None:
+            self.status.setText("Select a finished run in the table first.")
+            return False
+        row = self.model.rows[self.proxy.mapToSource(rows[0]).row()]
+        path = self.folder / "runs" / f"{row['key']}.bplab"
+        if not path.exists():
+            self.status.setText("That run did not finish, so it has no trained project.")
+            return False
+        self.open_requested.emit(str(path))
+        return True
+
+    # -- drawing ------------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """Draw the plot for the current metric from the rows so far."""
+        metric, axes = self.metric.currentData(), self.model.axes
+        if not metric or not self.model.rows:
+            return
+        if len(axes) == 1:
+            self._draw_line(axes[0], metric)
+        elif len(axes) == 2:
+            self._draw_heat(axes[0], axes[1], metric)
+
+    def _draw_line(self, name: str, metric: str) -> None:
+        plot = self.line_plot
+        plot.clear()
+        summaries = sorted(summarise(self.model.rows, [name], metric),
+                           key=lambda s: _sort_key(s.values[0]))
+        numeric = field(name).numeric and all(isinstance(s.values[0], (int, float))
+                                              for s in summaries)
+        log_x = numeric and field(name).log and all(s.values[0] > 0 for s in summaries)
+        x = np.array([s.values[0] if numeric else i for i, s in enumerate(summaries)],
+                     dtype=np.float64)
+        mean = np.array([s.mean for s in summaries])
+        std = np.array([s.std for s in summaries])
+        plot.setLogMode(x=log_x, y=False)
+        upper = plot.plot(x, mean + std, pen=None)
+        lower = plot.plot(x, mean - std, pen=None)
+        band = pg.FillBetweenItem(upper, lower, brush=pg.mkBrush(OKABE_ITO[1] + "40"))
+        plot.addItem(band)
+        plot.plot(x, mean, pen=pg.mkPen(OKABE_ITO[1], width=2), symbol="o", symbolSize=7,
+                  symbolBrush=OKABE_ITO[1], connect="finite")
+        axis = plot.getAxis("bottom")
+        axis.setTicks(None if numeric else [[(i, format_value(s.values[0]))
+                                             for i, s in enumerate(summaries)]])
+        plot.setLabel("bottom", name)
+        plot.setLabel("left", f"{metric.replace('_', ' ')} (mean ± 1 sd over seeds)")
+
+    def _draw_heat(self, x_name: str, y_name: str, metric: str) -> None:
+        xs, ys, grid = grid_2d(self.model.rows, x_name, y_name, metric)
+        self.heat_image.setImage(grid, autoLevels=False)
+        finite = grid[np.isfinite(grid)]
+        if finite.size:
+            low, high = float(finite.min()), float(finite.max())
+            self.heat_image.setLevels((low, high if high > low else low + 1e-12))
+        for label in self.heat_labels:
+            self.heat_plot.removeItem(label)
+        self.heat_labels = []
+        levels = self.heat_image.getLevels()
+        middle = (levels[0] + levels[1]) / 2 if levels is not None else math.inf
+        for j in range(len(ys)):
+            for i in range(len(xs)):
+                if math.isfinite(grid[j, i]):
+                    # viridis is bright at the top: dark text there, white text below
+                    label = pg.TextItem(f"{grid[j, i]:.3g}", anchor=(0.5, 0.5),
+                                        color="k" if grid[j, i] > middle else "w")
+                    label.setPos(i + 0.5, j + 0.5)
+                    self.heat_plot.addItem(label)
+                    self.heat_labels.append(label)
+        self.heat_plot.getAxis("bottom").setTicks(
+            [[(i + 0.5, format_value(v)) for i, v in enumerate(xs)]])
+        self.heat_plot.getAxis("left").setTicks(
+            [[(j + 0.5, format_value(v)) for j, v in enumerate(ys)]])
+        self.heat_plot.setLabel("bottom", x_name)
+        self.heat_plot.setLabel("left", y_name)
+        self.heat_plot.setTitle(f"{metric.replace('_', ' ')}, mean over seeds")
+        self.heat_plot.setRange(xRange=(0, len(xs)), yRange=(0, len(ys)), padding=0.02)
+
+    # -- reactions ----------------------------------------------------------------------------
+
+    @Slot()
+    def _on_run_clicked(self) -> None:
+        if self.running:
+            self.stop()
+        else:
+            self.run()
+
+    @Slot(dict)
+    def _on_job_row_ready(self, row: dict) -> None:
+        self.model.add(row)
+        self._update_metrics()
+        self.redraw()
+        self.status.setText(f"{len(self.model.rows)} of {len(self.runs)} runs finished…")
+
+    def _update_metrics(self) -> None:
+        available = [m for m in metric_columns(self.model.rows) if m != "seconds"]
+        if [self.metric.itemData(i) for i in range(self.metric.count())] == available:
+            return
+        current = self.metric.currentData()
+        self.metric.blockSignals(True)
+        self.metric.clear()
+        for name in available:
+            self.metric.addItem(name.replace("_", " "), name)
+        preferred = current or next((m for m in ("val_accuracy", "val_r2", "val_loss")
+                                     if m in available), None)
+        self.metric.setCurrentIndex(max(0, self.metric.findData(preferred)))
+        self.metric.blockSignals(False)
+
+    @Slot(str)
+    def _on_job_failed(self, text: str) -> None:
+        self.status.setText(f"The sweep could not run: {text}")
+
+    @Slot(bool)
+    def _on_job_finished(self, stopped: bool) -> None:
+        self.run_button.setText("Run sweep")
+        if self.status.text().startswith("The sweep could not"):
+            return
+        done = len(self.model.rows)
+        failed = sum(1 for r in self.model.rows if r.get("stop_reason") in
+                     ("error", "worker-lost"))
+        self.status.setText(
+            (f"Stopped: {done} of {len(self.runs)} runs finished." if stopped else
+             f"Finished {done} runs.") + (f" {failed} failed (see the table)." if failed else "")
+            + f" Results: {self.folder}")
+
+    @Slot()
+    def _on_document_project_replaced(self) -> None:
+        self.epochs.setValue(min(self.document.training.epochs, 1000))
+        if not any(c.currentData() for c in self.fields):
+            self.set_axis(0, "lr")
+            self.set_axis(1, "hidden")
+        self.status.setText("Choose what to vary and press Run sweep; the design is the "
+                            "one in the designer.")
