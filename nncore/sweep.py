@@ -138,30 +138,34 @@ KIND_TEXT = {"float": "a number", "int": "a whole number", "str": "a name",
              "option": "a value", "bool": "true or false"}
 
 
-def _optimizer(name: str) -> Callable[[Specs, Any], Specs]:
+def _replaced(obj: Any, path: Sequence[str], value: Any) -> Any:
+    """A copy of ``obj`` (specs or a spec) with the field at ``path`` set to ``value``."""
+    head, rest = path[0], path[1:]
+    new = _replaced(getattr(obj, head), rest, value) if rest else value
+    return obj._replace(**{head: new}) if isinstance(obj, Specs) else \
+        dataclasses.replace(obj, **{head: new})
+
+
+def _setter(*path: str) -> Callable[[Specs, Any], Specs]:
     def apply(specs: Specs, value: Any) -> Specs:
-        opt = dataclasses.replace(specs.training.optimizer, **{name: value})
-        return specs._replace(training=dataclasses.replace(specs.training, optimizer=opt))
+        return _replaced(specs, path, value)
     return apply
+
+
+def _optimizer(name: str) -> Callable[[Specs, Any], Specs]:
+    return _setter("training", "optimizer", name)
 
 
 def _training(name: str) -> Callable[[Specs, Any], Specs]:
-    def apply(specs: Specs, value: Any) -> Specs:
-        return specs._replace(training=dataclasses.replace(specs.training, **{name: value}))
-    return apply
+    return _setter("training", name)
 
 
 def _schedule(name: str) -> Callable[[Specs, Any], Specs]:
-    def apply(specs: Specs, value: Any) -> Specs:
-        schedule = dataclasses.replace(specs.training.schedule, **{name: value})
-        return specs._replace(training=dataclasses.replace(specs.training, schedule=schedule))
-    return apply
+    return _setter("training", "schedule", name)
 
 
 def _data(name: str) -> Callable[[Specs, Any], Specs]:
-    def apply(specs: Specs, value: Any) -> Specs:
-        return specs._replace(data=dataclasses.replace(specs.data, **{name: value}))
-    return apply
+    return _setter("data", name)
 
 
 def _data_option(name: str) -> Callable[[Specs, Any], Specs]:
