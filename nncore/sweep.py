@@ -326,6 +326,7 @@ class Axis:
     high: float | None = None
     log: bool = False
     count: int | None = None
+    integral: bool = False
 
     @property
     def name(self) -> str:
@@ -363,7 +364,7 @@ class Axis:
         return self._typed(np.array([point]))[0]
 
     def _typed(self, points: np.ndarray) -> tuple[Any, ...]:
-        if self.field.kind in ("int", "batch"):
+        if self.field.kind in ("int", "batch") or self.integral:
             return tuple(dict.fromkeys(int(np.rint(p)) for p in points))
         return tuple(float(f"{p:.6g}") for p in points)
 
@@ -411,7 +412,10 @@ def _parse_range(fld: Field, spec: str) -> Axis:
         raise SweepError(f"--vary {fld.name}: the range {bounds} runs backwards")
     if log and low <= 0:
         raise SweepError(f"--vary {fld.name}: a log range needs bounds > 0, got {bounds}")
-    return Axis(fld, (), low, high, log, count)
+    # a data-set option between whole numbers (n=100..1000:4) takes whole numbers
+    integral = fld.kind == "option" and all(t.strip().lstrip("-").isdigit()
+                                            for t in (low_text, high_text))
+    return Axis(fld, (), low, high, log, count, integral)
 
 
 # --------------------------------------------------------------------------- plans

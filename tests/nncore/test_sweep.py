@@ -70,6 +70,8 @@ def test_log_range_is_geometric_and_lists_split_on_semicolons():
     assert parse_axis("activation=tanh,relu").grid() == ("tanh", "relu")
     assert parse_axis("batch=8;full").grid() == (8, None)
     assert parse_axis("width=4..64:log:5").grid() == (4, 8, 16, 32, 64)
+    assert parse_axis("n=100..400:4").grid() == (100, 200, 300, 400)
+    assert parse_axis("noise=0..0.4:3").grid() == (0.0, 0.2, 0.4)
 
 
 @pytest.mark.parametrize("text, words", [
