@@ -53,6 +53,7 @@ def test_rerunning_the_command_skips_finished_runs(tmp_path, capsys):
     ([], "nothing to sweep"),
     (["--vary", "lr=0.1", "--backend", "ray"], "Dask"),
     (["--vary", "lr=0.1", "--workers", "0"], "--workers"),
+    (["--vary", "lr=0.1", "--address", "tcp://10.0.0.5:8786"], "--backend dask"),
     (["--vary", "activation=tanh,softmax"], "output layer"),
     (["--lr-range-test", "1e-5"], "LOW..HIGH"),
 ])
