@@ -24,6 +24,7 @@ from nncore.sweep import (
     SweepError,
     grid_plan,
     parse_axis,
+    parse_bounds,
     random_plan,
     range_test_plan,
     run_sweep,
@@ -69,14 +70,7 @@ def _plan(args: argparse.Namespace) -> list[Run]:
     if args.lr_range_test:
         if args.vary or args.random:
             raise UsageError("--lr-range-test is a sweep of its own; drop --vary / --random")
-        low, sep, high = args.lr_range_test.partition("..")
-        try:
-            bounds = float(low), float(high)
-        except ValueError:
-            bounds = None
-        if not sep or bounds is None:
-            raise UsageError(f"--lr-range-test expects LOW..HIGH such as 1e-5..1, got "
-                             f"{args.lr_range_test!r}")
+        bounds = parse_bounds(args.lr_range_test)
         return range_test_plan(base, *bounds, steps=args.steps, seeds=args.seeds)
     axes = [parse_axis(text) for text in args.vary]
     if not axes and args.seeds == 1:

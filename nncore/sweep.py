@@ -14,8 +14,8 @@ run's JSON report (and trained project) under ``DIR/runs/`` and ``DIR/results.cs
 skips runs whose report is already there, so a stopped sweep resumes where it stopped.
 
 ``lr_range_test`` is the learning-rate range test (Smith, 2017): one run whose rate grows
-geometrically every step until the loss blows up; the rate at the steepest descent of the
-smoothed loss is a good starting rate.
+geometrically every step until the loss blows up; a tenth of the rate at the smoothed
+loss's minimum is a good starting rate.
 
 ``summarise`` and ``grid_2d`` aggregate results over seeds (mean, standard deviation, min,
 max) for the app's plots.
@@ -23,6 +23,7 @@ max) for the app's plots.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -500,6 +501,15 @@ def random_plan(base: Specs, axes: Sequence[Axis], samples: int, seeds: int = 1,
     return _seeded(base, configurations, axes, seeds)
 
 
+def parse_bounds(text: str, what: str = "--lr-range-test") -> tuple[float, float]:
+    """``LOW..HIGH`` as two numbers (``SweepError`` naming ``what`` if it is not)."""
+    low, sep, high = str(text).partition("..")
+    if sep:
+        with contextlib.suppress(ValueError):
+            return _parse_float(low), _parse_float(high)
+    raise SweepError(f"{what} expects LOW..HIGH such as 1e-5..1, got {text!r}")
+
+
 def range_test_plan(base: Specs, low: float, high: float, steps: int = 200,
                     seeds: int = 1) -> list[Run]:
     """The learning-rate range test as a sweep: one growing-rate run per seed."""
@@ -613,8 +623,9 @@ def lr_range_test(session, low: float, high: float, steps: int = 200,
                   stop_factor: float = 4.0, smoothing: float = 0.98) -> dict[str, Any]:
     """Train ``session`` one batch per rate, the rate growing geometrically from ``low``
     to ``high``; stop early once the smoothed loss exceeds ``stop_factor`` times its best
-    (or is no longer finite). Returns the rates, raw and smoothed batch losses and the
-    suggested rate: where the smoothed loss falls fastest per decade of rate."""
+    (or is no longer finite). Returns the rates, raw and smoothed batch losses, the
+    suggested rate (``suggested_lr``) and where the smoothed loss falls fastest per decade
+    of rate (``steepest_lr``)."""
     from nncore.schedules import Schedule
 
     trainer = session.trainer
@@ -640,15 +651,24 @@ def lr_range_test(session, low: float, high: float, steps: int = 200,
         if value > stop_factor * best:
             break
     return {"lr": lrs, "loss": losses, "smoothed": smoothed,
-            "suggested_lr": suggested_lr(lrs, smoothed)}
+            "suggested_lr": suggested_lr(lrs, smoothed),
+            "steepest_lr": steepest_lr(lrs, smoothed)}
 
 
 def suggested_lr(lrs: Sequence[float], smoothed: Sequence[float]) -> float | None:
-    """The rate of steepest descent of the smoothed loss against log(rate), before its
-    minimum; None with too few points."""
+    """A tenth of the rate at the smoothed loss's minimum (fastai's ``lr_min``): the
+    loss still falls there, well below where training starts to diverge. Robust on
+    curves that stay flat for decades, where the steepest slope is noise. None with fewer
+    than 5 points."""
     if len(lrs) < 5:
         return None
-    stop = int(np.argmin(smoothed)) + 1
+    return float(lrs[int(np.argmin(smoothed))]) / 10
+
+
+def steepest_lr(lrs: Sequence[float], smoothed: Sequence[float]) -> float | None:
+    """The rate of steepest descent of the smoothed loss against log(rate), before its
+    minimum; None with too few points."""
+    stop = int(np.argmin(smoothed)) + 1 if len(lrs) >= 5 else 0
     if stop < 3:
         return None
     slope = np.gradient(np.asarray(smoothed[:stop]), np.log(np.asarray(lrs[:stop])))
@@ -942,6 +962,20 @@ def _sorted_values(values: list[Any]) -> list[Any]:
         return sorted(values, key=lambda v: (v is None, v))
     except TypeError:
         return values
+
+
+def range_test_curves(folder: str | os.PathLike, runs: Sequence[Run]) -> list[dict[str, Any]]:
+    """The curves (``lr``, ``loss``, ``smoothed``, ``suggested_lr``) of a range-test
+    sweep's finished runs, in run order."""
+    store = SweepStore(folder)
+    found = (store.finished(run) for run in runs)
+    return [f["report"]["range_test"] for f in found if f and "range_test" in f["report"]]
+
+
+def median_suggestion(rows: Sequence[Mapping[str, Any]]) -> float | None:
+    """The median of the seeds' suggested learning rates (None if there is none)."""
+    values = [v for v in (_number(r.get("suggested_lr")) for r in rows) if math.isfinite(v)]
+    return float(np.median(values)) if values else None
 
 
 def metric_columns(rows: Sequence[Mapping[str, Any]]) -> list[str]:

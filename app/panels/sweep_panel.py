@@ -7,7 +7,10 @@ process pool (``nncore.sweep``, off the GUI thread, stoppable); each finished ru
 at once in the table (sortable by any column) and in the plot: a line with a band of ±1
 standard deviation over seeds for one varied field, a heat map of the seeds' mean for
 two. Double-click a run (or select it and press Open) to open that trained run as a
-project. Results, reports and projects are kept in a folder under the user's data folder.
+project. "Range test" runs the learning-rate range test on the design instead (one run
+per seed, the rate growing every batch) and plots the loss against the rate; "Use
+suggested rate" puts the suggestion into the design. Results, reports and projects are
+kept in a folder under the user's data folder.
 """
 
 from __future__ import annotations
@@ -59,8 +62,12 @@ from nncore.sweep import (
     format_value,
     grid_2d,
     grid_plan,
+    median_suggestion,
     metric_columns,
     parse_axis,
+    parse_bounds,
+    range_test_curves,
+    range_test_plan,
     summarise,
 )
 from nncore.sweep_pool import cores
@@ -174,6 +181,8 @@ class SweepPanel(QWidget):
         self.job = SweepJob(self)
         self.folder: Path | None = None
         self.runs: list[Run] = []
+        self.mode = "grid"
+        self.suggestion: float | None = None
         self.model = SweepTableModel(self)
         self._build()
         self.job.row_ready.connect(self._on_job_row_ready)
@@ -214,6 +223,21 @@ class SweepPanel(QWidget):
         form.addRow("Seeds", self.seeds)
         form.addRow("Epochs", self.epochs)
         form.addRow("Workers", self.workers)
+        self.range_edit = QLineEdit("1e-5..10")
+        self.range_edit.setToolTip("The learning-rate range test's rates, LOW..HIGH: one "
+                                   "run per seed, the rate growing every batch")
+        self.range_button = QPushButton("Range test")
+        self.range_button.setToolTip("Run the learning-rate range test on this design")
+        self.range_button.clicked.connect(self._on_range_clicked)
+        self.use_button = QPushButton("Use suggested rate")
+        self.use_button.setToolTip("Set the design's learning rate to the range test's "
+                                   "suggestion (undoable)")
+        self.use_button.setEnabled(False)
+        self.use_button.clicked.connect(self.use_suggestion)
+        range_row = QHBoxLayout()
+        range_row.addWidget(self.range_edit, 1)
+        range_row.addWidget(self.range_button)
+        form.addRow("LR range", range_row)
         self.run_button = QPushButton("Run sweep")
         self.run_button.clicked.connect(self._on_run_clicked)
         self.open_button = QPushButton("Open run")
@@ -229,6 +253,7 @@ class SweepPanel(QWidget):
         side.setContentsMargins(0, 0, 0, 0)
         side.addLayout(form)
         side.addLayout(buttons)
+        side.addWidget(self.use_button)
         side.addWidget(self.status)
         side.addStretch(1)
         splitter = QSplitter(Qt.Orientation.Horizontal)
@@ -316,7 +341,21 @@ class SweepPanel(QWidget):
         except NNCoreError as err:
             self.status.setText(f"Cannot sweep: {err}")
             return False
-        self.runs = runs
+        return self._start(runs, "grid")
+
+    def run_range_test(self) -> bool:
+        """Start the learning-rate range test (one run per seed) on the design."""
+        try:
+            low, high = parse_bounds(self.range_edit.text(), "the LR range")
+            runs = range_test_plan(self._base(), low, high, seeds=self.seeds.value())
+        except NNCoreError as err:
+            self.status.setText(f"Cannot run the range test: {err}")
+            return False
+        return self._start(runs, "range")
+
+    def _start(self, runs: list[Run], mode: str) -> bool:
+        self.runs, self.mode, self.suggestion = runs, mode, None
+        self.use_button.setEnabled(False)
         self.folder = user_data_dir() / "sweeps" / time.strftime("%Y%m%d-%H%M%S")
         axes = [name for name, _ in runs[0].values]
         self.model.reset(axes)
@@ -324,8 +363,19 @@ class SweepPanel(QWidget):
         self.plots.setCurrentIndex(min(len(axes), 3) - 1 if axes else 0)
         self.job.start(runs, str(self.folder), self.workers.value())
         self.run_button.setText("Stop")
+        self.range_button.setEnabled(False)
         self.status.setText(f"Training {len(runs)} runs on {self.workers.value()} "
                             f"processes…")
+        return True
+
+    def use_suggestion(self) -> bool:
+        """Put the range test's suggested rate into the design (one undo step)."""
+        if self.suggestion is None:
+            return False
+        training = self.document.training
+        optimizer = dataclasses.replace(training.optimizer, lr=self.suggestion)
+        self.document.set_training(dataclasses.replace(training, optimizer=optimizer),
+                                   "Learning rate from the range test")
         return True
 
     def stop(self) -> bool:
@@ -364,6 +414,9 @@ class SweepPanel(QWidget):
     def redraw(self) -> None:
         """Draw the plot for the current metric from the rows so far."""
         metric, axes = self.metric.currentData(), self.model.axes
+        if self.mode == "range" and self.folder is not None:
+            self._draw_range()
+            return
         if not metric or not self.model.rows:
             return
         if len(axes) == 1:
@@ -395,6 +448,31 @@ class SweepPanel(QWidget):
                                              for i, s in enumerate(summaries)]])
         plot.setLabel("bottom", name)
         plot.setLabel("left", f"{metric.replace('_', ' ')} (mean ± 1 sd over seeds)")
+
+    def _draw_range(self) -> None:
+        plot = self.line_plot
+        plot.clear()
+        plot.setLogMode(x=True, y=False)
+        curves = range_test_curves(self.folder, self.runs)
+        for i, curve in enumerate(curves):
+            color = OKABE_ITO[(1 + i) % len(OKABE_ITO)]
+            plot.plot(curve["lr"], curve["loss"], pen=pg.mkPen(color + "50"))
+            plot.plot(curve["lr"], curve["smoothed"], pen=pg.mkPen(color, width=2))
+        self.suggestion = median_suggestion(self.model.rows)
+        if self.suggestion is not None:
+            line = pg.InfiniteLine(math.log10(self.suggestion), angle=90,
+                                   pen=pg.mkPen(OKABE_ITO[3], width=2,
+                                                style=Qt.PenStyle.DashLine),
+                                   label=f"suggested {self.suggestion:.3g}",
+                                   labelOpts={"position": 0.9})
+            plot.addItem(line)
+        self.use_button.setEnabled(self.suggestion is not None)
+        lowest = min((min(c["smoothed"]) for c in curves if c["smoothed"]), default=None)
+        if lowest is not None and lowest > 0:  # the test stops at 4x the best loss
+            plot.setYRange(0, 4 * lowest, padding=0.05)
+        plot.getAxis("bottom").setTicks(None)
+        plot.setLabel("bottom", "learning rate (growing every batch)")
+        plot.setLabel("left", "batch loss, smoothed (thick)")
 
     def _draw_heat(self, x_name: str, y_name: str, metric: str) -> None:
         xs, ys, grid = grid_2d(self.model.rows, x_name, y_name, metric)
@@ -435,6 +513,10 @@ class SweepPanel(QWidget):
         else:
             self.run()
 
+    @Slot()
+    def _on_range_clicked(self) -> None:
+        self.run_range_test()
+
     @Slot(dict)
     def _on_job_row_ready(self, row: dict) -> None:
         self.model.add(row)
@@ -463,6 +545,7 @@ class SweepPanel(QWidget):
     @Slot(bool)
     def _on_job_finished(self, stopped: bool) -> None:
         self.run_button.setText("Run sweep")
+        self.range_button.setEnabled(True)
         if self.status.text().startswith("The sweep could not"):
             return
         done = len(self.model.rows)
@@ -471,6 +554,7 @@ class SweepPanel(QWidget):
         self.status.setText(
             (f"Stopped: {done} of {len(self.runs)} runs finished." if stopped else
              f"Finished {done} runs.") + (f" {failed} failed (see the table)." if failed else "")
+            + (f" Suggested learning rate: {self.suggestion:.3g}." if self.suggestion else "")
             + f" Results: {self.folder}")
 
     @Slot()

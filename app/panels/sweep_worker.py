@@ -59,8 +59,9 @@ class SweepJob(QObject):
 
     @property
     def running(self) -> bool:
-        """True while a sweep's thread runs."""
-        return self._thread is not None and self._thread.isRunning()
+        """True from ``start`` until ``finished`` is emitted: after the thread ends, until
+        the GUI thread has received every row it sent (they are queued before it)."""
+        return self._thread is not None
 
     def start(self, runs: Sequence[Run], folder: str, workers: int) -> None:
         """Run ``runs`` into ``folder`` on ``workers`` processes."""

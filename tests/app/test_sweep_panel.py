@@ -4,6 +4,8 @@ numbers computed here from it; a run opens as a project with that run's weights.
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -110,3 +112,33 @@ def test_stop_ends_the_sweep_and_keeps_finished_runs(qtbot, window):
     rows = read_csv(panel.folder / "results.csv")
     assert 1 <= len(rows) < 16
     assert "Stopped" in panel.status.text()
+
+
+def test_range_test_plots_loss_against_rate_and_sets_the_suggestion(qtbot, window,
+                                                                    artifacts_dir):
+    panel = window.sweep_panel
+    panel.seeds.setValue(1)
+    panel.workers.setValue(1)
+    panel.range_edit.setText("1e-4..10")
+    window.tabs.setCurrentWidget(panel)
+    assert panel.run_range_test()
+    qtbot.waitUntil(lambda: not panel.running, timeout=120_000)
+    (row,) = read_csv(panel.folder / "results.csv")
+    report = json.loads((panel.folder / "runs" / f"{row['key']}.json").read_text())
+    curve = report["range_test"]
+    smoothed = panel.line_plot.listDataItems()[-1]  # the raw data, before the log axis
+    assert list(smoothed.xData) == curve["lr"] and list(smoothed.yData) == curve["smoothed"]
+    assert panel.suggestion == float(row["suggested_lr"]) == curve["suggested_lr"]
+    assert "Suggested learning rate" in panel.status.text()
+    window.grab().save(str(artifacts_dir / "sweep_tab_range_test.png"))
+    assert panel.use_button.isEnabled() and panel.use_suggestion()
+    assert window.document.training.optimizer.lr == curve["suggested_lr"]
+    window.document.undo_stack.undo()
+    assert window.document.training.optimizer.lr != curve["suggested_lr"]
+
+
+def test_invalid_range_is_a_message(window):
+    panel = window.sweep_panel
+    panel.range_edit.setText("fast..slow")
+    assert not panel.run_range_test()
+    assert "LOW..HIGH" in panel.status.text() and not panel.running

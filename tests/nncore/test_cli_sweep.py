@@ -67,7 +67,7 @@ def test_lr_range_test_from_the_command_line(tmp_path):
     assert main(["sweep", *FLAGS, "--optimizer", "sgd", "--lr-range-test", "1e-4..3",
                  "--steps", "60", "--out", str(tmp_path), "--backend", "serial"]) == 0
     (row,) = read_csv(tmp_path / "results.csv")
-    assert 1e-4 <= float(row["suggested_lr"]) <= 3
+    assert 1e-5 <= float(row["suggested_lr"]) <= 0.3
 
 
 @pytest.mark.slow

@@ -307,14 +307,18 @@ def test_range_test_follows_the_geometric_rates_and_smooths_as_documented():
         average = 0.98 * average + 0.02 * loss
         expected.append(average / (1 - 0.98 ** (i + 1)))
     assert curve["smoothed"] == pytest.approx(expected)
-    assert 1e-4 < curve["suggested_lr"] < curve["lr"][int(np.argmin(curve["smoothed"]))]
+    at_minimum = curve["lr"][int(np.argmin(curve["smoothed"]))]
+    assert curve["suggested_lr"] == pytest.approx(at_minimum / 10)
+    slopes = np.diff(curve["smoothed"]) / np.diff(np.log(curve["lr"]))  # independent
+    assert 1e-4 <= curve["steepest_lr"] <= at_minimum
+    assert np.min(slopes[: int(np.argmin(curve["smoothed"]))]) < 0
 
 
 def test_range_test_as_a_sweep_writes_one_row_per_seed(tmp_path):
     runs = range_test_plan(base(1), 1e-4, 1.0, steps=60, seeds=2)
     outcome = run_sweep(runs, tmp_path, SerialExecutor())
     assert len(outcome.rows) == 2
-    assert all(1e-4 <= r["suggested_lr"] <= 1.0 for r in outcome.rows)
+    assert all(1e-5 <= r["suggested_lr"] <= 0.1 for r in outcome.rows)
 
 
 # --------------------------------------------------------------------------- aggregation
