@@ -230,8 +230,11 @@ def _kill_when_busy(executor, timeout: float = 60.0) -> dict:
         while time.monotonic() < deadline:
             if isinstance(executor, LocalPool):
                 busy = executor.busy()
-                if busy:
+                if busy:  # kill mid-run: the same run still on the same worker 50 ms later
                     pid, key = next(iter(busy.items()))
+                    time.sleep(0.05)
+                    if executor.busy().get(pid) != key:
+                        continue
                     killed.update(pid=pid, key=key)
                     os.kill(pid, signal.SIGKILL)
                     return
@@ -252,23 +255,24 @@ def _kill_when_busy(executor, timeout: float = 60.0) -> dict:
 
 
 def test_a_killed_worker_loses_only_its_run_which_is_retried(make_executor, tmp_path):
-    runs = grid_plan(base(150), [parse_axis("lr=0.003,0.01,0.03")], seeds=2)
+    runs = grid_plan(base(400), [parse_axis("lr=0.003,0.01,0.03")], seeds=2)
     executor = make_executor(retries=1)
     killed = _kill_when_busy(executor)
     outcome = run_sweep(runs, tmp_path, executor)
     killed["thread"].join()
     assert "pid" in killed, "no worker was ever busy"
     assert [row["stop_reason"] for row in outcome.rows] == ["completed"] * len(runs)
-    retried = [row for row in outcome.rows if row["attempts"] > 1 or
-               make_executor.backend == "dask"]
-    assert retried
-    for run in runs:  # every run, the retried one too, is the design trained alone
-        report = SweepStore(tmp_path).finished(run)["report"]
-        assert report["weights_sha256"] == weights_digest(alone(run.specs))
+    key = str(killed["key"])[-16:]  # Dask's task key ends with the run's key
+    (run,) = [run for run in runs if run.key == key]
+    if make_executor.backend == "local":
+        assert outcome.rows[run.index]["attempts"] == 2
+    # the retried run is still the design trained alone, bit for bit
+    report = SweepStore(tmp_path).finished(run)["report"]
+    assert report["weights_sha256"] == weights_digest(alone(run.specs))
 
 
 def test_without_retries_a_killed_workers_run_is_reported_lost(tmp_path):
-    runs = grid_plan(base(150), [parse_axis("lr=0.003,0.01,0.03")], seeds=2)
+    runs = grid_plan(base(400), [parse_axis("lr=0.003,0.01,0.03")], seeds=2)
     executor = LocalPool(2, retries=0)
     killed = _kill_when_busy(executor)
     outcome = run_sweep(runs, tmp_path, executor)
