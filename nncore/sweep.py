@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import dataclasses
+import functools
 import hashlib
 import io
 import itertools
@@ -441,7 +442,7 @@ class Run:
     kind: str = "train"
     extra: Mapping[str, Any] | None = None
 
-    @property
+    @functools.cached_property
     def key(self) -> str:
         """The run's stable name (its report is ``runs/<key>.json``)."""
         return spec_key(self.specs, self.kind, self.extra)
