@@ -6,11 +6,11 @@ configuration, epochs and worker processes. Run trains every combination on the 
 process pool (``nncore.sweep``, off the GUI thread, stoppable); each finished run appears
 at once in the table (sortable by any column) and in the plot: a line with a band of ±1
 standard deviation over seeds for one varied field, a heat map of the seeds' mean for
-two. Double-click a run (or select it and press Open) to open that trained run as a
-project. "Range test" runs the learning-rate range test on the design instead (one run
-per seed, the rate growing every batch) and plots the loss against the rate; "Use
-suggested rate" puts the suggestion into the design. Results, reports and projects are
-kept in a folder under the user's data folder.
+two (click a cell to select its runs in the table). Double-click a run (or select it and
+press Open) to open that trained run as a project. "Range test" runs the learning-rate
+range test on the design instead (one run per seed, the rate growing every batch) and
+plots the loss against the rate; "Use suggested rate" puts the suggestion into the design.
+Results, reports and projects are kept in a folder under the user's data folder.
 """
 
 from __future__ import annotations
@@ -278,6 +278,8 @@ class SweepPanel(QWidget):
         self.heat_image.setColorMap(pg.colormap.get("viridis"))
         self.heat_plot.addItem(self.heat_image)
         self.heat_plot.invertY(False)
+        self.heat_cells: tuple[list[Any], list[Any]] = ([], [])
+        self.heat_plot.scene().sigMouseClicked.connect(self._on_heat_plot_clicked)
         self.heat_labels: list[pg.TextItem] = []
         self.many = QLabel("Three varied fields: sort the table by any column.")
         self.many.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -291,7 +293,7 @@ class SweepPanel(QWidget):
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.doubleClicked.connect(lambda _index: self.open_selected())
@@ -503,6 +505,34 @@ class SweepPanel(QWidget):
         self.heat_plot.setLabel("left", y_name)
         self.heat_plot.setTitle(f"{metric.replace('_', ' ')}, mean over seeds")
         self.heat_plot.setRange(xRange=(0, len(xs)), yRange=(0, len(ys)), padding=0.02)
+        self.heat_cells = (xs, ys)
+
+    def select_cell(self, i: int, j: int) -> int:
+        """Select (in the table) the runs of the heat map's cell ``i`` across, ``j`` up;
+        returns how many."""
+        xs, ys = self.heat_cells
+        if not (0 <= i < len(xs) and 0 <= j < len(ys)):
+            return 0
+        return self.select_runs(dict(zip(self.model.axes, (xs[i], ys[j]))))
+
+    def select_runs(self, values: dict[str, Any]) -> int:
+        """Select the table rows whose varied values are ``values`` (every seed)."""
+        selection = self.table.selectionModel()
+        selection.clearSelection()
+        flags = (selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+        count = 0
+        for r in range(self.proxy.rowCount()):
+            row = self.model.rows[self.proxy.mapToSource(self.proxy.index(r, 0)).row()]
+            if all(row.get(k) == v for k, v in values.items()):
+                selection.select(self.proxy.index(r, 0), flags)
+                if not count:
+                    self.table.scrollTo(self.proxy.index(r, 0))
+                count += 1
+        if count:
+            self.status.setText(f"Selected the {count} run(s) of "
+                                + ", ".join(f"{k}={format_value(v)}" for k, v in values.items())
+                                + ": double-click one to open it.")
+        return count
 
     # -- reactions ----------------------------------------------------------------------------
 
@@ -512,6 +542,12 @@ class SweepPanel(QWidget):
             self.stop()
         else:
             self.run()
+
+    def _on_heat_plot_clicked(self, event) -> None:
+        if self.plots.currentWidget() is not self.heat_plot:
+            return
+        point = self.heat_plot.plotItem.vb.mapSceneToView(event.scenePos())
+        self.select_cell(math.floor(point.x()), math.floor(point.y()))
 
     @Slot()
     def _on_range_clicked(self) -> None:

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 
 from nncore.project import load_project
 from nncore.sweep import read_csv
@@ -54,6 +54,17 @@ def test_lr_by_width_sweep_fills_table_and_heat_map(qtbot, window, artifacts_dir
         i = ["0.01", "0.03"].index(lr)
         assert image[j, i] == pytest.approx(mean, rel=1e-12)
     window.grab().save(str(artifacts_dir / "sweep_tab_heat_map.png"))
+
+    # a click on the cell lr=0.03, hidden=4 selects that configuration's two seeds
+    view = panel.heat_plot
+    scene_point = view.plotItem.vb.mapViewToScene(QPointF(1.5, 0.5))
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton,
+                     pos=view.mapFromScene(scene_point))
+    selected = [panel.model.rows[panel.proxy.mapToSource(i).row()]
+                for i in panel.table.selectionModel().selectedRows()]
+    assert sorted((r["lr"], r["hidden"], r["seed"]) for r in selected) == \
+        [(0.03, (4,), 0), (0.03, (4,), 1)]
+    panel.table.clearSelection()
 
     column = panel.model.columns.index("val_loss")
     panel.table.sortByColumn(column, Qt.SortOrder.AscendingOrder)
