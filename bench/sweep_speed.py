@@ -11,7 +11,8 @@ installed). Reported, never asserted (docs/benchmarks.md, "Sweeps"):
   ``wall × workers / runs − mean training seconds``, which counts starting the workers
   (amortised), loading the data, building the network, sending the task and the result,
   and writing the report and project; in per cent of a 2-second run (target ≤ 5 %);
-- inside the worker: ``run_seconds − seconds`` (data, build, report) per run.
+- inside the worker: ``run_seconds − seconds`` (data, build, report) per run;
+- saving: writing each run's report and trained project, in the parent, per run.
 
 ``--quick`` (4 runs of 20 epochs) is the smoke test; its numbers mean nothing.
 """
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from nncore.lessons import load_lesson
-from nncore.sweep import Specs, grid_plan, parse_axis, run_sweep
+from nncore.sweep import Specs, SweepStore, grid_plan, parse_axis, run_sweep
 from nncore.sweep_pool import LocalPool, SerialExecutor, cores
 
 REFERENCE_RUN_SECONDS = 2.0
@@ -49,14 +50,28 @@ def plan(quick: bool):
 
 def measure(name: str, make_executor, runs, workers: int) -> dict[str, Any]:
     """Wall time of the whole sweep (executor start included) and the per-run figures."""
-    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as folder:
-        started = time.perf_counter()
-        executor = make_executor()
-        ready = time.perf_counter()
+    saving = [0.0]
+    save = SweepStore.save
+
+    def timed_save(store, run, result):
+        begun = time.perf_counter()
         try:
-            outcome = run_sweep(runs, folder, executor)
+            return save(store, run, result)
         finally:
-            executor.close()
+            saving[0] += time.perf_counter() - begun
+
+    with tempfile.TemporaryDirectory(prefix="sweep-bench-") as folder:
+        SweepStore.save = timed_save  # type: ignore[method-assign]
+        started = time.perf_counter()
+        try:
+            executor = make_executor()
+            ready = time.perf_counter()
+            try:
+                outcome = run_sweep(runs, folder, executor)
+            finally:
+                executor.close()
+        finally:
+            SweepStore.save = save  # type: ignore[method-assign]
         wall = time.perf_counter() - started
     rows = outcome.rows
     training = statistics.fmean(float(r["seconds"]) for r in rows)
@@ -69,7 +84,8 @@ def measure(name: str, make_executor, runs, workers: int) -> dict[str, Any]:
             "training_s_per_run": round(training, 4),
             "overhead_s_per_run": round(overhead, 4),
             "overhead_of_2s_run": round(overhead / REFERENCE_RUN_SECONDS, 4),
-            "in_worker_overhead_s": round(inside, 4)}
+            "in_worker_overhead_s": round(inside, 4),
+            "saving_s_per_run": round(saving[0] / len(rows), 4)}
 
 
 def _load() -> list[float]:
@@ -105,13 +121,14 @@ def run(quick: bool = False, workers: int | None = None, dask: bool = True) -> d
 def markdown(results: dict[str, Any]) -> str:
     """The table docs/benchmarks.md shows."""
     lines = ["| backend | workers | runs | wall | runs/s | × serial | training/run | "
-             "overhead/run | of a 2-s run | in the worker |", "|" + "---|" * 10]
+             "overhead/run | of a 2-s run | in the worker | saving |", "|" + "---|" * 11]
     for r in results["results"]:
         lines.append(f"| {r['backend']} | {r['workers']} | {r['runs']} | {r['wall_s']:.2f} s "
                      f"| {r['runs_per_s']:.2f} | {r['speed_up']:.2f} | "
                      f"{r['training_s_per_run']:.3f} s | {r['overhead_s_per_run'] * 1e3:.0f} ms"
                      f" | {r['overhead_of_2s_run']:.1%} | "
-                     f"{r['in_worker_overhead_s'] * 1e3:.1f} ms |")
+                     f"{r['in_worker_overhead_s'] * 1e3:.1f} ms | "
+                     f"{r['saving_s_per_run'] * 1e3:.1f} ms |")
     return "\n".join(lines)
 
 
