@@ -1,16 +1,19 @@
 """The Sweep tab: train the current design many times, one field varied at a time.
 
 Up to three rows say what to vary (a field and its values, as ``nncore sweep --vary``
-takes them: ``1e-3..1e-1:log:5``, ``8;16,16;32,32``, ``tanh,relu``), plus seeds per
-configuration, epochs and worker processes. Run trains every combination on the local
-process pool (``nncore.sweep``, off the GUI thread, stoppable); each finished run appears
-at once in the table (sortable by any column) and in the plot: a line with a band of ±1
-standard deviation over seeds for one varied field, a heat map of the seeds' mean for
-two (click a cell to select its runs in the table). Double-click a run (or select it and
-press Open) to open that trained run as a project. "Range test" runs the learning-rate
-range test on the design instead (one run per seed, the rate growing every batch) and
-plots the loss against the rate; "Use suggested rate" puts the suggestion into the design.
-Results, reports and projects are kept in a folder under the user's data folder.
+takes them: ``1e-3..1e-1:log:5``, ``8;16,16;32,32``, ``tanh,relu``), plus the plan (a
+grid of every combination, or K random configurations), seeds per configuration, epochs
+and worker processes. Run trains them on the local process pool (``nncore.sweep``, off
+the GUI thread, stoppable); each finished run appears at once in the table (sortable by
+any column) and in the plot: a line with a band of ±1 standard deviation over seeds for
+one varied field; a heat map of the seeds' mean for two (click a cell to select its runs
+in the table), or a dot per random configuration coloured by that mean. Double-click a
+run (or select it and press Open) to open that trained run as a project.
+
+"Range test" runs the learning-rate range test on the design instead (one run per seed,
+the rate growing every batch) and plots the loss against the rate; "Use suggested rate"
+puts the suggestion into the design. Results, reports and projects are kept in a folder
+under the user's data folder.
 """
 
 from __future__ import annotations
@@ -66,6 +69,7 @@ from nncore.sweep import (
     metric_columns,
     parse_axis,
     parse_bounds,
+    random_plan,
     range_test_curves,
     range_test_plan,
     summarise,
@@ -220,6 +224,13 @@ class SweepPanel(QWidget):
         self.workers.setRange(1, max(64, cores()))
         self.workers.setValue(cores())
         self.workers.setToolTip("Worker processes, one per core by default")
+        self.samples = QSpinBox()
+        self.samples.setRange(0, 10_000)
+        self.samples.setSpecialValueText("grid: every combination")
+        self.samples.setSuffix(" random configurations")
+        self.samples.setToolTip("0: a grid of every combination. K: K random configurations "
+                                "(ranges drawn uniformly, log-uniformly with :log)")
+        form.addRow("Plan", self.samples)
         form.addRow("Seeds", self.seeds)
         form.addRow("Epochs", self.epochs)
         form.addRow("Workers", self.workers)
@@ -284,7 +295,13 @@ class SweepPanel(QWidget):
         self.many = QLabel("Three varied fields: sort the table by any column.")
         self.many.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.plots = QStackedWidget()
-        for widget in (self.line_plot, self.heat_plot, self.many):
+        self.scatter_plot = pg.PlotWidget()
+        self.scatter_plot.setBackground(current_theme().background)
+        self.scatter_plot.showGrid(x=True, y=True, alpha=current_theme().grid_alpha)
+        self.scatter = pg.ScatterPlotItem(size=14, pen=pg.mkPen("k"))
+        self.scatter_plot.addItem(self.scatter)
+        self.scatter.sigClicked.connect(self._on_scatter_clicked)
+        for widget in (self.line_plot, self.heat_plot, self.many, self.scatter_plot):
             self.plots.addWidget(widget)
         self.proxy = QSortFilterProxyModel(self)
         self.proxy.setSourceModel(self.model)
@@ -334,6 +351,8 @@ class SweepPanel(QWidget):
                 for combo, edit in zip(self.fields, self.values) if combo.currentData()]
         if not axes and self.seeds.value() == 1:
             raise NNCoreError("choose a field to vary (or more than one seed)")
+        if self.samples.value():
+            return random_plan(self._base(), axes, self.samples.value(), self.seeds.value())
         return grid_plan(self._base(), axes, self.seeds.value())
 
     def run(self) -> bool:
@@ -343,7 +362,7 @@ class SweepPanel(QWidget):
         except NNCoreError as err:
             self.status.setText(f"Cannot sweep: {err}")
             return False
-        return self._start(runs, "grid")
+        return self._start(runs, "random" if self.samples.value() else "grid")
 
     def run_range_test(self) -> bool:
         """Start the learning-rate range test (one run per seed) on the design."""
@@ -362,7 +381,8 @@ class SweepPanel(QWidget):
         axes = [name for name, _ in runs[0].values]
         self.model.reset(axes)
         self.metric.clear()
-        self.plots.setCurrentIndex(min(len(axes), 3) - 1 if axes else 0)
+        page = min(len(axes), 3) - 1 if axes else 0
+        self.plots.setCurrentIndex(3 if mode == "random" and len(axes) == 2 else page)
         self.job.start(runs, str(self.folder), self.workers.value())
         self.run_button.setText("Stop")
         self.range_button.setEnabled(False)
@@ -423,6 +443,8 @@ class SweepPanel(QWidget):
             return
         if len(axes) == 1:
             self._draw_line(axes[0], metric)
+        elif len(axes) == 2 and self.mode == "random":
+            self._draw_scatter(axes[0], axes[1], metric)
         elif len(axes) == 2:
             self._draw_heat(axes[0], axes[1], metric)
 
@@ -450,6 +472,28 @@ class SweepPanel(QWidget):
                                              for i, s in enumerate(summaries)]])
         plot.setLabel("bottom", name)
         plot.setLabel("left", f"{metric.replace('_', ' ')} (mean ± 1 sd over seeds)")
+
+    def _draw_scatter(self, x_name: str, y_name: str, metric: str) -> None:
+        """Random configurations of two fields: a dot each, coloured by the seeds' mean."""
+        summaries = [s for s in summarise(self.model.rows, [x_name, y_name], metric)
+                     if all(isinstance(v, (int, float)) for v in s.values)]
+        logs = [field(n).log and all(s.values[k] > 0 for s in summaries)
+                for k, n in enumerate((x_name, y_name))]
+        self.scatter_plot.setLogMode(x=logs[0], y=logs[1])
+        means = np.array([s.mean for s in summaries])
+        finite = means[np.isfinite(means)]
+        low, high = (finite.min(), finite.max()) if finite.size else (0.0, 1.0)
+        colors = pg.colormap.get("viridis")
+        spots = [{"pos": (math.log10(s.values[0]) if logs[0] else s.values[0],
+                          math.log10(s.values[1]) if logs[1] else s.values[1]),
+                  "brush": colors.map((s.mean - low) / (high - low) if high > low else 0.5)
+                  if math.isfinite(s.mean) else pg.mkBrush("#999999"),
+                  "data": s.values} for s in summaries]
+        self.scatter.setData(spots)
+        self.scatter_plot.setLabel("bottom", x_name)
+        self.scatter_plot.setLabel("left", y_name)
+        self.scatter_plot.setTitle(f"{metric.replace('_', ' ')}: dark {low:.3g}, "
+                                   f"bright {high:.3g} (mean over seeds)")
 
     def _draw_range(self) -> None:
         plot = self.line_plot
@@ -542,6 +586,10 @@ class SweepPanel(QWidget):
             self.stop()
         else:
             self.run()
+
+    def _on_scatter_clicked(self, _item, points, _event) -> None:
+        if len(points):
+            self.select_runs(dict(zip(self.model.axes, points[0].data())))
 
     def _on_heat_plot_clicked(self, event) -> None:
         if self.plots.currentWidget() is not self.heat_plot:

@@ -16,8 +16,10 @@ from nncore.sweep import read_csv
 pytestmark = pytest.mark.gui
 
 
-def _sweep(qtbot, window, axes: list[tuple[str, str]], seeds: int = 2, epochs: int = 4):
+def _sweep(qtbot, window, axes: list[tuple[str, str]], seeds: int = 2, epochs: int = 4,
+           samples: int = 0):
     panel = window.sweep_panel
+    panel.samples.setValue(samples)
     for row in range(len(panel.fields)):
         panel.set_axis(row, "")
     for row, (name, values) in enumerate(axes):
@@ -153,3 +155,21 @@ def test_invalid_range_is_a_message(window):
     panel.range_edit.setText("fast..slow")
     assert not panel.run_range_test()
     assert "LOW..HIGH" in panel.status.text() and not panel.running
+
+
+def test_random_configurations_of_two_fields_are_dots_coloured_by_the_metric(qtbot, window):
+    panel = _sweep(qtbot, window, [("lr", "1e-3..1e-1:log"), ("l2", "1e-5..1e-2:log")],
+                   seeds=1, epochs=2, samples=5)
+    assert panel.plots.currentWidget() is panel.scatter_plot
+    rows = read_csv(panel.folder / "results.csv")
+    assert len(rows) == 5
+    lrs = [float(r["lr"]) for r in rows]
+    assert len(set(lrs)) == 5 and all(1e-3 <= v <= 1e-1 for v in lrs)
+    spots = panel.scatter.points()
+    assert sorted((p.pos().x(), p.pos().y()) for p in spots) == pytest.approx(sorted(
+        (np.log10(float(r["lr"])), np.log10(float(r["l2"]))) for r in rows))
+    # a click on a dot selects its run
+    panel._on_scatter_clicked(panel.scatter, [spots[0]], None)
+    (index,) = panel.table.selectionModel().selectedRows()
+    row = panel.model.rows[panel.proxy.mapToSource(index).row()]
+    assert (row["lr"], row["l2"]) == spots[0].data()
