@@ -53,6 +53,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.panels.sweep_worker import SweepJob
+from app.plots.loss_plot import LossAxis
 from app.theme import OKABE_ITO, current_theme
 from nncore.errors import NNCoreError
 from nncore.locations import user_data_dir
@@ -280,7 +281,7 @@ class SweepPanel(QWidget):
         self.metric = QComboBox()
         self.metric.setToolTip("The final metric to plot")
         self.metric.currentIndexChanged.connect(lambda _i: self.redraw())
-        self.line_plot = pg.PlotWidget()
+        self.line_plot = pg.PlotWidget(axisItems={"bottom": LossAxis("bottom")})
         self.heat_plot = pg.PlotWidget()
         for plot in (self.line_plot, self.heat_plot):
             plot.setBackground(current_theme().background)
@@ -295,12 +296,16 @@ class SweepPanel(QWidget):
         self.many = QLabel("Three varied fields: sort the table by any column.")
         self.many.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.plots = QStackedWidget()
-        self.scatter_plot = pg.PlotWidget()
+        self.scatter_plot = pg.PlotWidget(axisItems={"bottom": LossAxis("bottom"),
+                                                     "left": LossAxis("left")})
         self.scatter_plot.setBackground(current_theme().background)
         self.scatter_plot.showGrid(x=True, y=True, alpha=current_theme().grid_alpha)
         self.scatter = pg.ScatterPlotItem(size=14, pen=pg.mkPen("k"))
         self.scatter_plot.addItem(self.scatter)
         self.scatter.sigClicked.connect(self._on_scatter_clicked)
+        for plot in (self.line_plot, self.heat_plot, self.scatter_plot):
+            for side in ("bottom", "left"):  # rates read as 0.001, not "1 (x0.001)"
+                plot.getAxis(side).enableAutoSIPrefix(False)
         for widget in (self.line_plot, self.heat_plot, self.many, self.scatter_plot):
             self.plots.addWidget(widget)
         self.proxy = QSortFilterProxyModel(self)

@@ -157,9 +157,11 @@ def test_invalid_range_is_a_message(window):
     assert "LOW..HIGH" in panel.status.text() and not panel.running
 
 
-def test_random_configurations_of_two_fields_are_dots_coloured_by_the_metric(qtbot, window):
+def test_random_configurations_of_two_fields_are_dots_coloured_by_the_metric(
+        qtbot, window, artifacts_dir):
     panel = _sweep(qtbot, window, [("lr", "1e-3..1e-1:log"), ("l2", "1e-5..1e-2:log")],
                    seeds=1, epochs=2, samples=5)
+    window.grab().save(str(artifacts_dir / "sweep_tab_random.png"))
     assert panel.plots.currentWidget() is panel.scatter_plot
     rows = read_csv(panel.folder / "results.csv")
     assert len(rows) == 5
