@@ -74,7 +74,7 @@ def test_lr_range_test_from_the_command_line(tmp_path):
 def test_ctrl_c_stops_cleanly_and_keeps_what_finished(tmp_path):
     out = tmp_path / "sweep"
     cmd = [sys.executable, "-m", "nncore", "sweep", "--data", "moons:n=400", "--epochs",
-           "400", "--vary", "lr=0.001..0.1:log:12", "--out", str(out), "--workers", "2"]
+           "200", "--vary", "lr=0.001..0.1:log:12", "--out", str(out), "--workers", "2"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE,
                                stderr=subprocess.PIPE, text=True, start_new_session=True)
