@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_menus()
         self._connect()
+        from app.inspector import install_step_inspector  # issue 14: a dock, Ctrl+I
+        self.step_inspector = install_step_inspector(self)
         self.statusBar().showMessage("Ready")
         QApplication.instance().aboutToQuit.connect(self.shutdown)
         self.resize(1366, 768)

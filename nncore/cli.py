@@ -381,11 +381,20 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    """One training step of backprop, number by number (``nncore.cli_explain``)."""
+    from nncore.cli_explain import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "train": (cmd_train, "train a network and report"),
     "gradcheck": (cmd_gradcheck, "check backprop against finite differences"),
     "doctor": (cmd_doctor, "say why a network is not learning (checks, trial, gradient)"),
     "datasets": (cmd_datasets, "list the built-in data sets"),
+    "explain": (cmd_explain,
+                "explain one training step of backprop, number by number (float64)"),
     "sweep": (cli_sweep.cmd_sweep, cli_sweep.HELP),
 }
 
@@ -414,6 +423,9 @@ def make_parser() -> argparse.ArgumentParser:
         elif name == "doctor":
             p.add_argument("--trial-epochs", type=int, default=None)
             p.add_argument("--json", metavar="FILE.json", help="write the findings as JSON")
+        elif name == "explain":
+            from nncore.cli_explain import add_flags
+            add_flags(p)
         elif name == "sweep":
             cli_sweep.add_arguments(p)
     return parser

@@ -120,7 +120,7 @@ def _only_safe_layer_changes(old: NetworkSpec, new: NetworkSpec) -> bool:
         return False
     for a, b in zip(old.layers, new.layers):
         if isinstance(a, DenseSpec):
-            if dataclasses.replace(a, l1=b.l1, l2=b.l2) != b:
+            if dataclasses.replace(a, l1=b.l1, l2=b.l2, ablated=b.ablated) != b:
                 return False
         elif isinstance(a, DropoutSpec):
             continue
@@ -222,10 +222,25 @@ class Session:
             layer = self.network.layer(layer_spec.id)
             if isinstance(layer_spec, DenseSpec):
                 layer.l1, layer.l2 = layer_spec.l1, layer_spec.l2
+                if layer is not self.network.layers[-1]:
+                    layer.set_ablated(layer_spec.ablated)
             elif isinstance(layer_spec, DropoutSpec):
                 layer.rate = layer_spec.rate
         self.network_spec = network
         return []
+
+    def set_ablated(self, units: Mapping[str, tuple[int, ...]]) -> None:
+        """Switch off hidden units by layer id (output held at 0 while training too);
+        ``SpecError``/``ValueError`` name a layer or unit that does not exist."""
+        ids = {layer.id for layer in self.network_spec.layers}
+        unknown = sorted(set(units) - ids)
+        if unknown:
+            raise ValueError(f"no layer {unknown[0]!r} to ablate; the layers are {sorted(ids)}")
+        layers = tuple(dataclasses.replace(layer, ablated=tuple(units[layer.id]))
+                       if layer.id in units else layer for layer in self.network_spec.layers)
+        blocked = self.apply_network(dataclasses.replace(self.network_spec, layers=layers))
+        if blocked:
+            raise ValueError("ablation needs a network that is already built")
 
     # -- weights and checks ---------------------------------------------------------------
 

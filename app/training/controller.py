@@ -159,6 +159,14 @@ class TrainingController(QObject):
         self._ensure_open()
         self._send("gradcheck", batch_size)
 
+    def continue_from_document(self) -> None:
+        """Have the engine continue from the document's weights, optimizer state and
+        history (after the user edited weights by hand); nothing to do before it opens."""
+        if self._engine_project is not None and not self._stale:
+            if self.is_running:
+                self._send("pause")
+            self._open_current(with_weights=True)
+
     def set_detail(self, **changes: Any) -> None:
         """Change what updates carry (``weights``, ``gradients``, ``stats``, ``evaluation``
         and their rates; see ``nncore.runner.Detail``)."""
