@@ -164,6 +164,11 @@ def _text(value: Any, varied: bool) -> str:
     return "" if value is None else str(value)
 
 
+def _label(value: Any) -> str:
+    """A varied value on a plot's axis: numbers to 3 significant digits."""
+    return f"{value:.3g}" if isinstance(value, float) else format_value(value)
+
+
 def _sort_key(value: Any) -> Any:
     """Numbers sort as numbers and before text; widths by their total units."""
     if isinstance(value, bool):
@@ -314,6 +319,7 @@ class SweepPanel(QWidget):
         self.table = QTableView()
         self.table.setModel(self.proxy)
         self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)  # plan order, first on top
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -547,9 +553,9 @@ class SweepPanel(QWidget):
                     self.heat_plot.addItem(label)
                     self.heat_labels.append(label)
         self.heat_plot.getAxis("bottom").setTicks(
-            [[(i + 0.5, format_value(v)) for i, v in enumerate(xs)]])
+            [[(i + 0.5, _label(v)) for i, v in enumerate(xs)]])
         self.heat_plot.getAxis("left").setTicks(
-            [[(j + 0.5, format_value(v)) for j, v in enumerate(ys)]])
+            [[(j + 0.5, _label(v)) for j, v in enumerate(ys)]])
         self.heat_plot.setLabel("bottom", x_name)
         self.heat_plot.setLabel("left", y_name)
         self.heat_plot.setTitle(f"{metric.replace('_', ' ')}, mean over seeds")
