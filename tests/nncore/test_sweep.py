@@ -204,7 +204,7 @@ def test_resume_skips_finished_runs(make_executor, tmp_path):
 
 
 def test_stopping_keeps_what_finished_and_a_rerun_completes(make_executor, tmp_path):
-    runs = grid_plan(base(40), [parse_axis("lr=0.001..0.1:log:6")])
+    runs = grid_plan(base(120), [parse_axis("lr=0.001..0.1:log:6")])
     stop = threading.Event()
     done = []
 
