@@ -73,6 +73,14 @@ def worker_main(conn: Any) -> None:
     """
     with contextlib.suppress(ValueError, AttributeError):  # not the main thread / Windows
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    import nncore.cli
+    import nncore.data
+    import nncore.session  # noqa: F401 - what run_task needs, imported before "ready"
+
+    try:
+        conn.send(("ready", os.getpid()))
+    except (BrokenPipeError, OSError):
+        return
     while True:
         try:
             task = conn.recv()
@@ -131,6 +139,16 @@ class LocalPool:
         """``{pid: task key}`` of the workers running a task now (for tests and the app)."""
         return {w.process.pid: w.task["key"] for w in list(self._pool) if w.task is not None}
 
+    def start(self, timeout: float = 120.0) -> None:
+        """Start every worker now and wait until each has imported the engine (``run``
+        otherwise starts them as it needs them)."""
+        while len(self._pool) < self.workers:
+            self._start_worker()
+        for worker in self._pool:
+            if worker.task is None and worker.conn.poll(timeout):
+                with contextlib.suppress(EOFError, OSError):
+                    worker.conn.recv()  # its "ready" note
+
     def _start_worker(self) -> _Worker:
         parent, child = self._context.Pipe(duplex=True)
         with blas_threads(self.threads):
@@ -148,7 +166,7 @@ class LocalPool:
         queue = deque(tasks)
         attempts: dict[str, int] = {}
         try:
-            for _ in range(min(self.workers, len(queue))):
+            for _ in range(min(self.workers, len(queue)) - len(self._pool)):
                 self._start_worker()
             while queue or any(w.task is not None for w in self._pool):
                 if stop is not None and stop.is_set():
@@ -184,11 +202,17 @@ class LocalPool:
 
     @staticmethod
     def _receive(worker: _Worker) -> dict | None:
+        """The worker's result, or None (only its "ready" note came, or it died: the
+        liveness check handles that)."""
         try:
-            _, result = worker.conn.recv()
+            while True:
+                kind, result = worker.conn.recv()
+                if kind == "ok":
+                    return result
+                if not worker.conn.poll():
+                    return None
         except (EOFError, OSError):
-            return None  # it died: the liveness check handles it
-        return result
+            return None
 
     def _lost(self, worker: _Worker, queue: deque,
               attempts: dict[str, int]) -> Iterator[tuple[dict, dict]]:
