@@ -13,7 +13,10 @@ installed). Reported, never asserted (docs/benchmarks.md, "Sweeps"):
   and writing the report and project; in per cent of a 2-second run (target ≤ 5 %);
 - the same without starting the workers or the cluster (timed apart, as "started");
 - inside the worker: ``run_seconds − seconds`` (data, build, report) per run;
-- saving: writing each run's report and trained project, in the parent, per run.
+- saving: writing each run's report and trained project, in the parent, per run;
+- CPU per run: CPU seconds of this process and its workers (or cluster) per run, and the
+  speed-up that predicts on ``workers`` idle cores, ``workers × serial CPU / CPU``: on a
+  machine other programs keep busy the wall-clock ratio measures them, this does not.
 
 ``--quick`` (4 runs of 20 epochs) is the smoke test; its numbers mean nothing.
 """
@@ -23,6 +26,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import resource
 import statistics
 import sys
 import tempfile
@@ -63,7 +67,7 @@ def measure(name: str, make_executor, runs, workers: int) -> dict[str, Any]:
 
     with tempfile.TemporaryDirectory(prefix="sweep-bench-") as folder:
         SweepStore.save = timed_save  # type: ignore[method-assign]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), _cpu_seconds()
         try:
             executor = make_executor()
             if hasattr(executor, "start"):
@@ -76,6 +80,7 @@ def measure(name: str, make_executor, runs, workers: int) -> dict[str, Any]:
         finally:
             SweepStore.save = save  # type: ignore[method-assign]
         wall = time.perf_counter() - started
+        cpu = _cpu_seconds() - cpu_started
     rows = outcome.rows
     training = statistics.fmean(float(r["seconds"]) for r in rows)
     inside = statistics.fmean(float(r["run_seconds"]) - float(r["seconds"]) for r in rows)
@@ -90,7 +95,16 @@ def measure(name: str, make_executor, runs, workers: int) -> dict[str, Any]:
             "overhead_of_2s_run": round(overhead / REFERENCE_RUN_SECONDS, 4),
             "warm_overhead_s_per_run": round(warm, 4),
             "in_worker_overhead_s": round(inside, 4),
-            "saving_s_per_run": round(saving[0] / len(rows), 4)}
+            "saving_s_per_run": round(saving[0] / len(rows), 4),
+            "cpu_s_per_run": round(cpu / len(rows), 4)}
+
+
+def _cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (pool workers, the Dask
+    cluster's processes: all joined when their executor closes)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _load() -> list[float]:
@@ -134,9 +148,12 @@ def run(quick: bool = False, workers: int | None = None, dask: bool = True,
             except Exception as err:  # e.g. the cluster cannot start: keep the rest
                 out[f"{name}_error"] = f"{type(err).__name__}: {err}"
     out["results"] = [min(rounds[n], key=lambda m: m["wall_s"]) for n in names if rounds[n]]
-    serial = out["results"][0]["runs_per_s"]
+    serial = out["results"][0]
     for entry in out["results"]:
-        entry["speed_up"] = round(entry["runs_per_s"] / serial, 3)
+        entry["speed_up"] = round(entry["runs_per_s"] / serial["runs_per_s"], 3)
+        # what the CPU work predicts on `workers` idle cores: each worker a core of its own
+        entry["cpu_speed_up"] = round(entry["workers"] * serial["cpu_s_per_run"]
+                                      / entry["cpu_s_per_run"], 3)
     out["load_after"] = _load()
     return out
 
@@ -145,7 +162,7 @@ def markdown(results: dict[str, Any]) -> str:
     """The table docs/benchmarks.md shows."""
     lines = ["| backend | workers | runs | wall | runs/s | × serial | training/run | "
              "overhead/run | of a 2-s run | started | without the start | in the worker | "
-             "saving |", "|" + "---|" * 13]
+             "saving | CPU/run | × serial by CPU |", "|" + "---|" * 15]
     for r in results["results"]:
         lines.append(f"| {r['backend']} | {r['workers']} | {r['runs']} | {r['wall_s']:.2f} s "
                      f"| {r['runs_per_s']:.2f} | {r['speed_up']:.2f} | "
@@ -153,7 +170,8 @@ def markdown(results: dict[str, Any]) -> str:
                      f" | {r['overhead_of_2s_run']:.1%} | {r['start_s']:.2f} s | "
                      f"{r['warm_overhead_s_per_run'] * 1e3:.0f} ms | "
                      f"{r['in_worker_overhead_s'] * 1e3:.1f} ms | "
-                     f"{r['saving_s_per_run'] * 1e3:.1f} ms |")
+                     f"{r['saving_s_per_run'] * 1e3:.1f} ms | {r['cpu_s_per_run']:.3f} s | "
+                     f"{r['cpu_speed_up']:.2f} |")
     return "\n".join(lines)
 
 
