@@ -22,6 +22,7 @@ from nncore.sweep import (
     Run,
     Specs,
     SweepError,
+    check_runs,
     grid_plan,
     parse_axis,
     parse_bounds,
@@ -81,19 +82,6 @@ def _plan(args: argparse.Namespace) -> list[Run]:
     return grid_plan(base, axes, args.seeds)
 
 
-def _check_designs(runs: list[Run]) -> None:
-    """Refuse a sweep with a design that cannot be built before starting any worker."""
-    from nncore.errors import SpecError
-    from nncore.spec import check
-
-    for run in runs:
-        try:
-            check(*run.specs)
-        except SpecError as err:
-            values = ", ".join(f"{k}={v}" for k, v in run.values) or "the base design"
-            raise SweepError(f"{values}: {err}") from None
-
-
 class _Progress:
     def __init__(self, total: int, quiet: bool) -> None:
         self.total, self.quiet, self.done = total, quiet, 0
@@ -127,7 +115,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from nncore.sweep_pool import make_executor
 
     runs = _plan(args)
-    _check_designs(runs)
+    check_runs(runs)
     if args.workers is not None and args.workers < 1:
         raise SweepError(f"--workers must be at least 1, got {args.workers}")
     executor = make_executor(args.backend, args.workers, args.address, args.retries)

@@ -502,6 +502,20 @@ def random_plan(base: Specs, axes: Sequence[Axis], samples: int, seeds: int = 1,
     return _seeded(base, configurations, axes, seeds)
 
 
+def check_runs(runs: Sequence[Run]) -> None:
+    """Refuse a sweep holding a design that cannot be built, before any worker starts
+    (``SweepError`` naming the varied values and every problem)."""
+    from nncore.errors import SpecError
+    from nncore.spec import check
+
+    for run in runs:
+        try:
+            check(*run.specs)
+        except SpecError as err:
+            values = ", ".join(f"{k}={format_value(v)}" for k, v in run.values)
+            raise SweepError(f"{values or 'the design'}: {err}") from None
+
+
 def parse_bounds(text: str, what: str = "--lr-range-test") -> tuple[float, float]:
     """``LOW..HIGH`` as two numbers (``SweepError`` naming ``what`` if it is not)."""
     low, sep, high = str(text).partition("..")

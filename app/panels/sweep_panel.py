@@ -61,6 +61,7 @@ from nncore.sweep import (
     FIELDS,
     Run,
     Specs,
+    check_runs,
     csv_columns,
     field,
     format_value,
@@ -363,8 +364,11 @@ class SweepPanel(QWidget):
         if not axes and self.seeds.value() == 1:
             raise NNCoreError("choose a field to vary (or more than one seed)")
         if self.samples.value():
-            return random_plan(self._base(), axes, self.samples.value(), self.seeds.value())
-        return grid_plan(self._base(), axes, self.seeds.value())
+            runs = random_plan(self._base(), axes, self.samples.value(), self.seeds.value())
+        else:
+            runs = grid_plan(self._base(), axes, self.seeds.value())
+        check_runs(runs)
+        return runs
 
     def run(self) -> bool:
         """Start the sweep; False (with the reason in the status line) if it cannot."""

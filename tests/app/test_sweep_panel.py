@@ -175,3 +175,10 @@ def test_random_configurations_of_two_fields_are_dots_coloured_by_the_metric(
     (index,) = panel.table.selectionModel().selectedRows()
     row = panel.model.rows[panel.proxy.mapToSource(index).row()]
     assert (row["lr"], row["l2"]) == spots[0].data()
+
+
+def test_a_value_the_design_cannot_take_is_refused_before_running(window):
+    panel = window.sweep_panel
+    panel.set_axis(0, "activation", "tanh,softmax")
+    assert not panel.run()
+    assert "activation=softmax" in panel.status.text() and not panel.running
