@@ -82,6 +82,7 @@ class MainWindow(QMainWindow):
         self.designer = DesignerPanel(doc, data, ctl, vis)
         self.output_panel = OutputPanel(doc, data, ctl, vis)
         self.tabs = AnalysisTabs(doc, data, ctl)
+        doc.add_view_source(self.tabs.view_state)  # plot histories go into the saved file
         self._build_diagnosis_tabs()
         self.message_bar = MessageBar()
 
@@ -117,6 +118,10 @@ class MainWindow(QMainWindow):
         layout.setSpacing(2)
         layout.addWidget(self.message_bar)
         layout.addWidget(self.main_splitter, 1)
+        from app.plots.timeline import Timeline
+
+        self.timeline = Timeline(doc, data, ctl)
+        layout.addWidget(self.timeline)
         self.setCentralWidget(central)
 
     def _build_diagnosis_tabs(self) -> None:
@@ -242,6 +247,7 @@ class MainWindow(QMainWindow):
         weights = self.document.project.weights
         if weights:
             self.visualiser.show_weights(weights)
+            self.controller.show_trained_state()  # views that need the data draw it now
         self._show_problems()
 
     def _show_problems(self) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nncore import __version__, cli_sweep
+from nncore.cli_animate import add_animate_flags, cmd_animate
 from nncore.errors import NNCoreError
 from nncore.spec import (
     AUTO,
@@ -395,6 +396,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "datasets": (cmd_datasets, "list the built-in data sets"),
     "explain": (cmd_explain,
                 "explain one training step of backprop, number by number (float64)"),
+    "animate": (cmd_animate, "draw a trained project's snapshots as an animated GIF"),
     "sweep": (cli_sweep.cmd_sweep, cli_sweep.HELP),
 }
 
@@ -407,6 +409,9 @@ def make_parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == "datasets":
+            continue
+        if name == "animate":
+            add_animate_flags(p)
             continue
         _add_model_flags(p)
         if name == "train":

@@ -253,6 +253,8 @@ class DataSpec:
     val_split: float = 0.2
     test_split: float = 0.0
     seed: int = 0
+    points: tuple[tuple[float, ...], ...] = ()
+    """The samples of a drawn data set (``source="drawn"``, ``nncore.data.drawn``)."""
 
 
 NORMALIZATIONS = (AUTO, "none", "standard", "minmax")
