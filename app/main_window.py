@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         from app.panels.compare_panel import ComparePanel
         from app.panels.doctor_panel import DoctorPanel
         from app.panels.gradcheck_panel import GradCheckPanel
+        from app.panels.sweep_panel import SweepPanel
 
         doc, ctl = self.document, self.controller
         self.lesson_panel = LessonPanel(doc)
@@ -158,6 +159,9 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.doctor_panel, "Doctor")
         self.tabs.addTab(self.gradcheck_panel, "Gradient check")
         self.tabs.addTab(self.compare_panel, "Compare")
+        self.sweep_panel = SweepPanel(doc)
+        self.sweep_panel.open_requested.connect(self.files.open)
+        self.tabs.addTab(self.sweep_panel, "Sweep")
         self.doctor_panel.count_changed.connect(self._on_doctor_count_changed)
         self.doctor_panel.fix_applied.connect(
             lambda text: self.message_bar.show_message(text, "info", (
@@ -421,6 +425,7 @@ class MainWindow(QMainWindow):
         save_layout(self, self.settings)
         self.autosaver.clean_exit()
         self.compare_panel.shutdown()
+        self.sweep_panel.shutdown()
         self.controller.shutdown(1000)
         self.visualiser.shutdown(500)
         self.data_source.wait(500)

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from nncore import __version__
+from nncore import __version__, cli_sweep
 from nncore.cli_animate import add_animate_flags, cmd_animate
 from nncore.errors import NNCoreError
 from nncore.spec import (
@@ -401,6 +401,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "explain": (cmd_explain,
                 "explain one training step of backprop, number by number (float64)"),
     "animate": (cmd_animate, "draw a trained project's snapshots as an animated GIF"),
+    "sweep": (cli_sweep.cmd_sweep, cli_sweep.HELP),
 }
 
 
@@ -434,6 +435,8 @@ def make_parser() -> argparse.ArgumentParser:
         elif name == "explain":
             from nncore.cli_explain import add_flags
             add_flags(p)
+        elif name == "sweep":
+            cli_sweep.add_arguments(p)
     return parser
 
 

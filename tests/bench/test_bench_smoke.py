@@ -83,3 +83,16 @@ def test_call_count_sees_every_numpy_call_of_a_step():
     # the float32 cross-entropy takes its row means and sums as two more
     assert by_function["dot"] == 7
     assert by_function["tanh"] == 1
+
+
+def test_quick_sweep_benchmark_measures_serial_and_the_pool():
+    from bench.sweep_speed import markdown
+    from bench.sweep_speed import run as sweep_speed
+
+    results = sweep_speed(quick=True, workers=2, dask=False)
+    backends = [r["backend"] for r in results["results"]]
+    assert backends == ["serial", "local"]
+    for entry in results["results"]:
+        assert entry["runs"] == 4 and entry["failed"] == 0
+        assert entry["training_s_per_run"] > 0
+    assert "| local | 2 | 4 |" in markdown(results)
