@@ -40,10 +40,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QSplitter,
     QStackedWidget,
@@ -274,8 +276,16 @@ class SweepPanel(QWidget):
         side.addWidget(self.use_button)
         side.addWidget(self.status)
         side.addStretch(1)
+        # The settings scroll when the tab is short (at 768 px the analysis tabs share the
+        # height with the drawing), so this tab never forces the window taller.
+        scroll = QScrollArea()
+        scroll.setWidget(left)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(left.sizeHint().width() + 16)
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(left)
+        splitter.addWidget(scroll)
         splitter.addWidget(self._build_results())
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([340, 900])

@@ -156,6 +156,31 @@ class DecisionMap(QWidget):
         x0, x1, y0, y1 = extent
         self.plot.getViewBox().setAspectLocked(True, ratio=aspect_ratio(extent))
         self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
+        self._fit_plot_to_extent()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_plot_to_extent()
+
+    def _fit_plot_to_extent(self) -> None:
+        """Pad the plot so its drawing area has the map's own proportions: with the aspect
+        locked, a wide, short panel would otherwise widen the x range and show empty axis
+        beside the data (e.g. x from -30 to 40 around spirals that span -5 to 5)."""
+        if self.extent is None:
+            return
+        x0, x1, y0, y1 = self.extent
+        dx, dy = abs(x1 - x0), abs(y1 - y0)
+        if not (dx > 0 and dy > 0 and np.isfinite(dx) and np.isfinite(dy)):
+            return
+        want = (dx / dy) * aspect_ratio(self.extent)  # width / height of the drawing area
+        width = self.view.width() - self.plot.getAxis("left").width()
+        height = self.view.height() - self.plot.getAxis("bottom").height()
+        if width <= 0 or height <= 0:
+            return
+        side = max(0.0, (width - height * want) / 2)
+        top = max(0.0, (height - width / want) / 2)
+        self.view.ci.setContentsMargins(side, top, side, top)
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
     # -- frames -------------------------------------------------------------------------
 

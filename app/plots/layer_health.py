@@ -259,4 +259,6 @@ class LayerHealthView(LazyRefresh, QWidget):
         if healthy:
             values.append(np.array([math.log10(HEALTHY_RATIO)]))
         every = np.concatenate(values)
+        if every.size == 0:  # no statistics yet (before the first step, after a reset)
+            return -8.0, 1.0
         return math.floor(every.min()) - 1.0, math.ceil(every.max() + 0.6)
