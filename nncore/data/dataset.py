@@ -34,6 +34,7 @@ class DatasetInfo:
     source: str = ""
     recommended_normalize: str = "none"
     domain: tuple[tuple[float, float], ...] | None = None  # plot range per raw feature (2-D/1-D)
+    notes: tuple[str, ...] = ()  # what a table import did (rows dropped, task chosen, ...)
 
     @property
     def is_classification(self) -> bool:
