@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nncore import __version__
+from nncore.cli_data import add_import_flags, add_inspect_parser, apply_import_flags, cmd_inspect
 from nncore.errors import NNCoreError
 from nncore.spec import (
     AUTO,
@@ -56,6 +57,7 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
     data.add_argument("--val-split", type=float, help="fraction held out for validation")
     data.add_argument("--test-split", type=float, help="fraction held out for testing")
     data.add_argument("--features", help="extra inputs, e.g. x1^2,x2^2,x1*x2,sin(x1),sin(x2)")
+    add_import_flags(data)
     net = p.add_argument_group("network")
     net.add_argument("--hidden", help="hidden layer widths, e.g. 16,16 (empty for none)")
     net.add_argument("--activation", help="hidden activation (tanh, relu, ...)")
@@ -143,11 +145,12 @@ def _data_from_flags(args: argparse.Namespace, base: DataSpec | None) -> DataSpe
     if args.data is not None:
         spec = parse_data_arg(args.data, target=args.target, normalize=args.normalize,
                               val_split=args.val_split)
+        spec = apply_import_flags(args, spec, new_file=True)
     else:
         spec = base or DataSpec()
         changes = {k: v for k, v in (("target", args.target), ("normalize", args.normalize),
                                      ("val_split", args.val_split)) if v is not None}
-        spec = dataclasses.replace(spec, **changes)
+        spec = apply_import_flags(args, dataclasses.replace(spec, **changes), new_file=False)
     if args.test_split is not None:
         spec = dataclasses.replace(spec, test_split=args.test_split)
     if args.features is not None:
@@ -283,6 +286,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"{session.splits.info.name}: {session.splits.x_train.shape[0]} training / "
               f"{session.splits.x_val.shape[0]} validation samples; "
               f"{session.network.n_parameters} parameters; loss {session.resolved.loss}")
+        for note in session.splits.info.notes:
+            print(f"note: {note}")
     trainer.run([Progress()])
     findings = _run_doctor(session) if args.report else []
     report = build_report(session, findings)
@@ -386,6 +391,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "gradcheck": (cmd_gradcheck, "check backprop against finite differences"),
     "doctor": (cmd_doctor, "say why a network is not learning (checks, trial, gradient)"),
     "datasets": (cmd_datasets, "list the built-in data sets"),
+    "inspect": (cmd_inspect, "show how a CSV/XLSX file would be imported (dry run)"),
 }
 
 
@@ -395,6 +401,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nncore {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, (_, help_text) in COMMANDS.items():
+        if name == "inspect":
+            add_inspect_parser(sub)
+            continue
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == "datasets":
             continue

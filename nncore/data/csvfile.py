@@ -14,7 +14,6 @@ from pathlib import Path
 
 from nncore.data.assemble import file_dataset
 from nncore.data.dataset import Dataset
-from nncore.data.table import CancelFn, ProgressFn, RawTable, read_table
 from nncore.data.recipe import (
     DEFAULT_MAX_LEVELS,
     TASK_CHOICES,
@@ -22,6 +21,7 @@ from nncore.data.recipe import (
     Recipe,
     check_recipe,
 )
+from nncore.data.table import DELIMITERS, CancelFn, ProgressFn, RawTable, read_table
 from nncore.data.tabular import build
 
 CSV_TASKS = TASK_CHOICES
@@ -94,7 +94,22 @@ def inspect_file(path: Path | str, *, target: str | int | None = None,
     """A dry run of the import: schema, roles, missing counts, balance, feature count."""
     recipe = make_recipe(path, target, task, roles, kinds, missing, indicator, max_levels)
     table = read_table(path, delimiter=delimiter, header=header, encoding=encoding)
-    return build(table, recipe, dry_run=True)[2]
+    plan = build(table, recipe, dry_run=True)[2]
+    plan.source = describe_layout(table)
+    return plan
+
+
+def describe_layout(table: RawTable) -> str:
+    """How the file was read, e.g. ``comma-separated, header on line 1, utf-8``."""
+    if table.fmt == "xlsx":
+        how = "spreadsheet, first sheet"
+    else:
+        how = f"{DELIMITERS.get(table.delimiter or ',', 'comma')}-separated"
+    header = f"header on {table.place} {table.header_line}" if table.header_line else \
+        "no header row"
+    uci = ", UCI layout" if table.uci_classes else ""
+    encoding = "" if table.fmt == "xlsx" else f", {table.encoding.replace('-sig', '')}"
+    return f"{how}, {header}{uci}{encoding}"
 
 
 def table_columns(path: Path | str, *, delimiter: str | None = None,

@@ -19,6 +19,7 @@ MISSING_POLICIES = ("auto", "drop", "mean", "median", "mode")
 TASK_CHOICES = ("auto", "classification", "regression")
 KIND_CHOICES = ("numeric", "categorical", "identifier", "text", "date")
 MAX_AUTO_CLASSES = 20
+MIN_CLASS_SIZE = 5  # auto: whole numbers are classes only if there are 5+ rows per value
 DEFAULT_MAX_LEVELS = 20
 AUTO_DROP_FRACTION = 0.1
 DEFAULT_INPUT_KINDS = ("numeric", "categorical")
@@ -56,6 +57,7 @@ class ImportPlan:
     class_counts: tuple[int, ...] = ()
     histogram: tuple[tuple[int, ...], tuple[float, ...]] | None = None
     notes: list[str] = field(default_factory=list)
+    source: str = ""  # how the file was read, e.g. "comma-separated, header on line 1"
 
     @property
     def n_inputs(self) -> int:
@@ -88,7 +90,8 @@ class ImportPlan:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready report (``nncore inspect --json``)."""
-        return {"target": self.target, "task": self.task, "rows": self.n_rows,
+        return {"source": self.source, "target": self.target, "task": self.task,
+                "rows": self.n_rows,
                 "rows_used": self.n_kept, "dropped_missing_target": self.dropped_target,
                 "dropped_missing_inputs": self.dropped_missing,
                 "missing_policy": self.missing_policy, "filled": self.filled,

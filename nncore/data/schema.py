@@ -9,7 +9,7 @@ its kind, missing count and the values decoded for later use:
   rows), or two distinct values of any kind;
 - ``identifier``: unique per row (names, IDs, row numbers ``1..n``);
 - ``text``: free text (long, many words, mostly distinct);
-- ``date``: ISO dates (``2024-03-01``, with a time too) or ``3/1/2024``;
+- ``date``: ISO dates (``2024-03-01``, with a time too), ``2024/03/01`` or ``3/1/2024``;
 - ``empty``: no values at all.
 
 Integers with a non-numeric meaning (codes such as a passenger class 1/2/3) cannot be told
@@ -30,9 +30,9 @@ KINDS = ("numeric", "categorical", "identifier", "text", "date", "empty")
 MAX_CATEGORY_LEVELS = 30
 MAX_STRAY = 3
 STRAY_FRACTION = 0.1
-_DATE = re.compile(r"^\s*(\d{4}-\d{1,2}-\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
+_DATE = re.compile(r"^\s*(\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
                    r"|\d{1,2}/\d{1,2}/\d{2,4})\s*$")
-_ID_NAMES = ("id", "row names", "rownames", "index", "row", "key")
+_ID_NAMES = ("id", "row names", "rownames", "index", "row", "key", "obs", "no", "#")
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ def _numeric_kind(name: str, values: np.ndarray, n_missing: int) -> str:
     if n_missing or len(values) < 3 or not _integers(values):
         return "numeric"
     label = name.strip().lower()
-    if label in ("column 1", "row names", "rownames", "unnamed: 0") and \
+    if label in ("column 1", "row names", "rownames", "obs", "row", "index", "#") and \
             np.all(np.diff(values) == 1):
         return "identifier"
     if (label in _ID_NAMES or label.endswith(("_id", " id"))) and \

@@ -5,7 +5,8 @@ The recipe (``Recipe``; stored in ``DataSpec`` so a project re-applies it exactl
 - **target**: a column name (with or without surrounding quotes, any case) or a 0-based
   number; default the last column. Rows whose target is missing are dropped and counted.
 - **task**: ``auto`` decides from the target: text, two values or at most
-  ``MAX_AUTO_CLASSES`` distinct whole numbers are classes; other numbers regression.
+  ``MAX_AUTO_CLASSES`` distinct whole numbers (with ``MIN_CLASS_SIZE`` rows per value on
+  average) are classes; other numbers regression.
   Whole-number targets with three or more values are ambiguous and get a note saying
   which task was chosen and how to choose the other.
 - **roles** (``input``/``ignore`` per column; the key ``*`` sets the default for columns

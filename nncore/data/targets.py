@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from nncore.data.assemble import FLOAT32_MAX, MAX_CLASSES, describe_bad
-from nncore.data.recipe import MAX_AUTO_CLASSES, ImportPlan, Recipe
+from nncore.data.recipe import MAX_AUTO_CLASSES, MIN_CLASS_SIZE, ImportPlan, Recipe
 from nncore.data.schema import Column
 from nncore.data.table import RawTable
 from nncore.errors import DataError
@@ -34,7 +34,9 @@ def _numeric_target(column: Column, keep: np.ndarray, task: str, plan: ImportPla
     whole = _integers_only(values)
     distinct = np.unique(values) if whole or task == "classification" else None
     if task == "auto":
-        task = "classification" if whole and len(distinct) <= MAX_AUTO_CLASSES else "regression"
+        few = whole and (len(distinct) <= 2 or (len(distinct) <= MAX_AUTO_CLASSES
+                                                and len(distinct) * MIN_CLASS_SIZE <= len(values)))
+        task = "classification" if few else "regression"
         if whole and len(distinct) > 2:
             other = "regression" if task == "classification" else "classification"
             why = "classes" if task == "classification" else "amounts (a count?)"
