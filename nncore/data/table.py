@@ -199,6 +199,9 @@ def _decode(path: Path, data: bytes, forced: str | None) -> tuple[str, str]:
 def _fit_names(path: Path, frame: pd.DataFrame, layout: Layout) -> list[str]:
     """Header names matched to the frame's width (row names, trailing delimiter)."""
     names, width = list(layout.names), frame.shape[1]
+    if width == len(names) > 1 and not clean_name(names[-1]) and frame.iloc[:, -1].isna().all():
+        del frame[frame.columns[-1]]  # a trailing delimiter on every line, header too
+        return unique_names(names[:-1])
     if width == len(names) + 1 and frame.iloc[:, -1].isna().all():
         del frame[frame.columns[-1]]
         return unique_names(names)

@@ -157,7 +157,7 @@ def _one_hot(column: Column, strings: pd.Series, max_levels: int,
 def _block(column: Column, keep: np.ndarray, recipe: Recipe, plan: ImportPlan,
            table: RawTable) -> _Block:
     rows = np.flatnonzero(keep)
-    if column.kind == "numeric":
+    if column.kind == "numeric" or (column.kind == "identifier" and column.strings is None):
         values = column.numbers[rows] if len(rows) != len(keep) else column.numbers
         _check_finite(column, values, table, rows)
         return _Block(column, values.reshape(-1, 1), [column.name], False)
