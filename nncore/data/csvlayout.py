@@ -52,11 +52,13 @@ def clean_name(text: Any) -> str:
 
 
 def unique_names(names: list[str]) -> list[str]:
-    """Names made unique and non-empty: ``column N`` for blanks, `` (2)`` for repeats."""
+    """Names made unique and non-empty: ``row names`` for a blank first name, ``column N``
+    for other blanks, `` (2)`` for repeats."""
     out: list[str] = []
     seen: set[str] = set()
     for i, raw in enumerate(names):
-        base = clean_name(raw) or f"column {i + 1}"
+        # a blank first name is the index of pandas' to_csv or R's write.csv: row names
+        base = clean_name(raw) or ("row names" if i == 0 else f"column {i + 1}")
         name, k = base, 2
         while name in seen:
             name, k = f"{base} ({k})", k + 1

@@ -78,7 +78,7 @@ def _numeric_kind(name: str, values: np.ndarray, n_missing: int) -> str:
     if n_missing or len(values) < 3 or not _integers(values):
         return "numeric"
     label = name.strip().lower()
-    if label in ("column 1", "row names", "rownames", "obs", "row", "index", "#") and \
+    if label in ("row names", "rownames", "obs", "row", "index", "#") and \
             np.all(np.diff(values) == 1):
         return "identifier"
     if (label in _ID_NAMES or label.endswith(("_id", " id"))) and \

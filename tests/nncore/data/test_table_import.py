@@ -52,9 +52,10 @@ def test_a_trailing_delimiter_on_the_rows_only(write) -> None:
 
 def test_duplicate_and_blank_column_names_are_made_unique(write) -> None:
     path = write(",a,a,y\n1,2,3,0\n2,5,6,1\n3,8,9,0\n")
-    assert table_columns(path) == ["column 1", "a", "a (2)", "y"]
-    data = load_csv(path, roles={"column 1": "input"})
-    assert data.info.feature_names == ("column 1", "a", "a (2)")
+    assert table_columns(path) == ["row names", "a", "a (2)", "y"]
+    assert inspect_file(path).roles["row names"] == "ignore"  # 1, 2, 3: row numbers
+    data = load_csv(path, roles={"row names": "input"})
+    assert data.info.feature_names == ("row names", "a", "a (2)")
 
 
 def test_r_row_names_header_one_shorter_than_the_rows(write) -> None:
