@@ -45,7 +45,8 @@ def dataset_from_table(table: RawTable, recipe: Recipe) -> tuple[Dataset, Import
     features = [f"x{i + 1}" for i in range(plan.n_inputs)] if uci else plan.feature_names
     data = file_dataset(table.path, x, y, class_names=plan.class_names,
                         feature_names=features, kind="table")
-    info = dataclasses.replace(data.info, notes=tuple(plan.notes))
+    info = dataclasses.replace(data.info, notes=tuple(plan.notes),
+                               target_name="" if uci else plan.target)
     return Dataset(info, data.x, data.y), plan
 
 

@@ -73,7 +73,7 @@ class ImportPlan:
         parts = [f"{categorical} categorical column{'s' * (categorical != 1)} one-hot → "
                  f"{self.n_inputs} inputs" if categorical else
                  f"{len(inputs)} numeric column{'s' * (len(inputs) != 1)} → "
-                 f"{self.n_inputs} inputs"]
+                 f"{self.n_inputs} input{'s' * (self.n_inputs != 1)}"]
         ignored = sum(r == "ignore" for r in self.roles.values())
         if ignored:
             parts.append(f"{ignored} column{'s' * (ignored != 1)} ignored")

@@ -237,9 +237,13 @@ def _apply_missing(blocks: list[_Block], recipe: Recipe, plan: ImportPlan,
 # --------------------------------------------------------------------------- entry point
 
 
-def build(table: RawTable, recipe: Recipe, *, dry_run: bool = False
+def build(table: RawTable, recipe: Recipe, *, dry_run: bool = False,
+          schema: list[Column] | None = None
           ) -> tuple[np.ndarray | None, np.ndarray | None, ImportPlan]:
     """Apply ``recipe`` to ``table``: (x float32, y, plan); x and y None if ``dry_run``.
+
+    ``schema`` is ``infer_schema(table)`` if already computed (the import dialog keeps it
+    while the user edits the recipe).
 
     Raises
     ------
@@ -247,7 +251,7 @@ def build(table: RawTable, recipe: Recipe, *, dry_run: bool = False
         Naming the file, the line and column and what to do.
     """
     check_recipe(recipe, table.path)
-    columns = _apply_kinds(infer_schema(table), recipe, table)
+    columns = _apply_kinds(schema or infer_schema(table), recipe, table)
     names = [c.name for c in columns]
     target = match_column(names, recipe.target if recipe.target is not None else -1,
                           table.path, "target column")
