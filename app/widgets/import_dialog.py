@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.theme import PROBLEM
+from app.theme import PROBLEM, current_theme
 from app.widgets.frame_model import FrameModel
 from nncore.data.provenance import file_fingerprint
 from nncore.data.recipe import KIND_CHOICES, MISSING_POLICIES, TASK_CHOICES, Recipe
@@ -119,6 +119,7 @@ class ImportDialog(QDialog):
         self.view.horizontalHeader().setSectionsClickable(True)
         self.view.horizontalHeader().sectionClicked.connect(self._on_header_clicked)
         self.view.horizontalHeader().setMinimumSectionSize(70)
+        self.view.verticalHeader().setDefaultSectionSize(22)
         self.progress, self.cancel_button = QProgressBar(self), QPushButton("Cancel", self)
         self.cancel_button.clicked.connect(self.cancel_loading)
         self.target = QComboBox(self)
@@ -128,7 +129,8 @@ class ImportDialog(QDialog):
         self.indicator.setChecked(self.recipe.indicator)
         self.delimiter_box = self._combo(DELIMITER_CHOICES, self.delimiter)
         self.header_box = self._combo(HEADER_CHOICES, self.header)
-        self.chart = pg.PlotWidget(self)
+        theme = current_theme()
+        self.chart = pg.PlotWidget(self, background=theme.background)
         self.chart.setMinimumHeight(130)
         self.chart.setMouseEnabled(False, False)
         self.summary, self.notes, self.error = QLabel(self), QLabel(self), QLabel(self)
@@ -226,6 +228,7 @@ class ImportDialog(QDialog):
             self._show_error("Reading was cancelled." if error == "cancelled" else error)
             return
         names = [c.name for c in columns]
+        self.view.resizeColumnsToContents()  # headers too (the first 500 rows only)
         self.target.clear()
         self.target.addItems(names)
         self._select_target(names)
