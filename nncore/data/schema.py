@@ -33,6 +33,7 @@ STRAY_FRACTION = 0.1
 _DATE = re.compile(r"^\s*(\d{4}[-/]\d{1,2}[-/]\d{1,2}([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?)?"
                    r"|\d{1,2}/\d{1,2}/\d{2,4})\s*$")
 _ID_NAMES = ("id", "row names", "rownames", "index", "row", "key", "obs", "no", "#")
+"""Names of columns that hold identifiers when their integers are unique (or count 1, 2...)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,8 @@ class Column:
     note: str = ""
     numbers: np.ndarray | None = None
     strings: pd.Series | None = None
+    codes: np.ndarray | None = None  # text columns: a level number per cell, -1 missing
+    levels: tuple[str, ...] = ()  # the distinct texts the codes number
 
     def summary(self) -> dict:
         """JSON-ready description (no values)."""
@@ -59,9 +62,12 @@ class Column:
                 "distinct": self.n_unique, "example": self.example, "note": self.note}
 
 
-def _example(series: pd.Series) -> str:
-    present = series.dropna()
-    return "" if present.empty else str(present.iloc[0])[:40]
+def _example(series: pd.Series, present: np.ndarray | None = None) -> str:
+    """The first value present, as text (at most 40 characters)."""
+    present = series.notna().to_numpy() if present is None else present
+    if not present.any():
+        return ""
+    return str(series.iloc[int(np.argmax(present))])[:40]
 
 
 def _integers(values: np.ndarray) -> bool:
@@ -75,67 +81,84 @@ def _numeric_kind(name: str, values: np.ndarray, n_missing: int) -> str:
     Only by name: a column called ``id``, ``..._id``, ``row names``, ``index``... holding
     unique integers, or an unnamed first column counting ``1, 2, 3...`` (row numbers).
     """
-    if n_missing or len(values) < 3 or not _integers(values):
-        return "numeric"
     label = name.strip().lower()
-    if label in ("row names", "rownames", "obs", "row", "index", "#") and \
-            np.all(np.diff(values) == 1):
-        return "identifier"
-    if (label in _ID_NAMES or label.endswith(("_id", " id"))) and \
-            len(np.unique(values)) == len(values):
-        return "identifier"
-    return "numeric"
+    id_name = label in _ID_NAMES or label.endswith(("_id", " id"))
+    if not id_name or n_missing or len(values) < 3 or not _integers(values):
+        return "numeric"
+    return "identifier" if len(np.unique(values)) == len(values) else "numeric"
 
 
 def _numeric_column(name: str, position: int, series: pd.Series) -> Column:
     values = series.to_numpy(dtype=np.float64, na_value=np.nan)
-    n_missing = int(np.isnan(values).sum())
+    missing = np.isnan(values)
+    n_missing = int(missing.sum())
     kind = "empty" if n_missing == len(values) else _numeric_kind(name, values, n_missing)
-    return Column(name, position, kind, n_missing, None, _example(series), numbers=values)
+    return Column(name, position, kind, n_missing, None, _example(series, ~missing),
+                  numbers=values)
 
 
-def _text_kind(strings: pd.Series) -> tuple[str, int]:
-    present = strings.dropna()
-    n_unique = int(present.nunique())
+def _text_kind(strings: pd.Series, present: np.ndarray, n_unique: int) -> str:
     if n_unique <= 2:
-        return "categorical", n_unique
-    sample = present.iloc[:200]
+        return "categorical"
+    n_present = int(present.sum())
+    sample = strings.iloc[np.flatnonzero(present)[:200]]
     if sample.map(lambda s: bool(_DATE.match(s))).all():
-        return "date", n_unique
+        return "date"
     words = float(sample.map(lambda s: len(s.split())).mean())
     length = float(sample.map(len).mean())
-    if n_unique == len(present):
-        return ("text" if words > 3 or length > 40 else "identifier"), n_unique
-    if n_unique <= MAX_CATEGORY_LEVELS or n_unique <= 0.05 * len(present):
-        return "categorical", n_unique
-    return ("text" if words > 3 else "identifier"), n_unique
+    if n_unique == n_present:
+        return "text" if words > 3 or length > 40 else "identifier"
+    if n_unique <= MAX_CATEGORY_LEVELS or n_unique <= 0.05 * n_present:
+        return "categorical"
+    return "text" if words > 3 else "identifier"
+
+
+def _decode_cells(series: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray, list[str]]:
+    """(stripped strings, None where missing; their numbers; a level code per cell, -1
+    where missing; the levels).
+
+    Works on the distinct values (``pd.factorize``), so a column of a million cells with a
+    few categories costs one hash pass, not a Python call per cell.
+    """
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    index: dict[str, int] = {}
+    level_of = np.full(len(uniques) + 1, -1, dtype=np.int64)  # the last: missing (-1)
+    for i, value in enumerate(uniques):
+        text = str(value).strip()
+        if text:
+            level_of[i] = index.setdefault(text, len(index))
+    cells = level_of[codes]
+    levels = list(index)
+    texts = np.array([*levels, None], dtype=object)
+    numbers = pd.to_numeric(pd.Series(texts), errors="coerce").to_numpy(np.float64,
+                                                                       na_value=np.nan)
+    strings = pd.Series(texts[cells], index=series.index, dtype=object)
+    return strings, numbers[cells], cells, levels
 
 
 def _object_column(name: str, position: int, series: pd.Series, table: RawTable) -> Column:
-    strings = series.astype(object).where(series.notna(), None)
-    strings = strings.map(lambda v: v if v is None else str(v).strip())
-    strings = strings.where(strings != "", None)
-    n_missing = int(strings.isna().sum())
+    strings, numbers, codes, levels = _decode_cells(series)
+    present = codes >= 0
+    n_missing = int((~present).sum())
     if n_missing == len(strings):
         return Column(name, position, "empty", n_missing, 0, "", strings=strings)
-    numbers = pd.to_numeric(strings, errors="coerce").to_numpy(dtype=np.float64,
-                                                                 na_value=np.nan)
-    stray = strings.notna().to_numpy() & np.isnan(numbers)
+    stray = present & np.isnan(numbers)
     n_present = len(strings) - n_missing
-    words = strings[stray]
     if not stray.any():
         kind = _numeric_kind(name, numbers, n_missing)
-        return Column(name, position, kind, n_missing, None, _example(strings), numbers=numbers)
+        return Column(name, position, kind, n_missing, None, _example(strings, present),
+                      numbers=numbers)
+    words = strings[stray]
     if stray.sum() <= STRAY_FRACTION * n_present and words.nunique() <= MAX_STRAY:
         first = table.line_of(strings.index[np.argmax(stray)])
         shown = ", ".join(repr(w) for w in words.unique()[:MAX_STRAY])
         note = (f"column {name!r}: {int(stray.sum())} cell(s) that are not numbers ({shown}, "
                 f"first at {table.place} {first}) read as missing values")
         return Column(name, position, "numeric", n_missing + int(stray.sum()), None,
-                      _example(strings), note, numbers=numbers, strings=strings)
-    kind, n_unique = _text_kind(strings)
-    return Column(name, position, kind, n_missing, n_unique, _example(strings),
-                  strings=strings)
+                      _example(strings, present), note, numbers=numbers, strings=strings)
+    kind = _text_kind(strings, present, len(levels))
+    return Column(name, position, kind, n_missing, len(levels), _example(strings, present),
+                  strings=strings, codes=codes, levels=tuple(levels))
 
 
 def infer_schema(table: RawTable) -> list[Column]:

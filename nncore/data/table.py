@@ -25,15 +25,15 @@ from __future__ import annotations
 
 import contextlib
 import gzip
-import io
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from nncore.data.csvlayout import (
@@ -49,6 +49,7 @@ from nncore.data.csvlayout import (
     unique_names,
 )
 from nncore.data.limits import check_file, check_fits, memory_limit
+from nncore.data.opener import container, decode_sample, open_binary, read_sample
 from nncore.errors import DataError
 
 __all__ = ["DELIMITERS", "MISSING_TOKENS", "LoadCancelled", "RawTable", "clean_name",
@@ -104,95 +105,6 @@ class RawTable:
         return "row" if self.fmt == "xlsx" else "line"
 
 
-# --------------------------------------------------------------------------- opening
-
-
-def container(path: Path) -> str:
-    """``gzip``, ``zip``, ``xlsx`` or ``plain``, from the first bytes of the file."""
-    with open(path, "rb") as f:
-        start = f.read(4)
-    if start[:2] == b"\x1f\x8b":
-        return "gzip"
-    if start[:2] == b"PK":
-        try:
-            with zipfile.ZipFile(path) as archive:
-                names = archive.namelist()
-        except (zipfile.BadZipFile, OSError, ValueError) as err:
-            raise DataError(f"{path}: the zip file is damaged ({err}); download it "
-                            "again") from err
-        return "xlsx" if "xl/workbook.xml" in names else "zip"
-    return "plain"
-
-
-class _Counting(io.RawIOBase):
-    """A read-only binary stream that remembers how many bytes were read from it."""
-
-    def __init__(self, raw: IO[bytes]) -> None:
-        super().__init__()
-        self.raw, self.count = raw, 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        data = self.raw.read(len(buffer))
-        buffer[:len(data)] = data
-        self.count += len(data)
-        return len(data)
-
-    def close(self) -> None:
-        self.raw.close()
-        super().close()
-
-
-def _zip_member(path: Path, archive: zipfile.ZipFile) -> zipfile.ZipInfo:
-    members = [m for m in archive.infolist() if not m.is_dir()
-               and not m.filename.startswith(("__MACOSX/", "."))]
-    if len(members) != 1:
-        raise DataError(f"{path}: the zip archive holds {len(members)} files; put exactly "
-                        "one CSV file in it, or unpack it and open the CSV")
-    return members[0]
-
-
-@contextlib.contextmanager
-def _open_binary(path: Path, kind: str) -> Iterator[tuple[IO[bytes], _Counting, int]]:
-    """(decompressed stream, counter of compressed bytes read, bytes to read in total)."""
-    with contextlib.ExitStack() as stack:
-        if kind == "zip":
-            archive = stack.enter_context(zipfile.ZipFile(path))
-            member = _zip_member(path, archive)
-            counter = stack.enter_context(_Counting(archive.open(member)))
-            yield io.BufferedReader(counter), counter, max(member.file_size, 1)
-            return
-        counter = stack.enter_context(_Counting(stack.enter_context(open(path, "rb"))))
-        size = max(path.stat().st_size, 1)
-        if kind == "gzip":
-            yield stack.enter_context(gzip.GzipFile(fileobj=counter)), counter, size
-        else:
-            yield io.BufferedReader(counter), counter, size
-
-
-def _sample(path: Path, kind: str) -> bytes:
-    with _open_binary(path, kind) as (stream, _, _):
-        return stream.read(SNIFF_BYTES)
-
-
-def _decode(path: Path, data: bytes, forced: str | None) -> tuple[str, str]:
-    """(text, encoding) of the sample; UTF-8 unless it is not valid UTF-8."""
-    if forced:
-        try:
-            return data.decode(forced, errors="replace"), forced
-        except LookupError:
-            raise DataError(f"{path}: unknown text encoding {forced!r}; use e.g. utf-8 or "
-                            "latin-1") from None
-    try:
-        return data.decode("utf-8-sig"), "utf-8-sig"
-    except UnicodeDecodeError as err:
-        if err.start >= len(data) - 3 and len(data) == SNIFF_BYTES:  # a character cut off
-            return data[:err.start].decode("utf-8-sig"), "utf-8-sig"
-        return data.decode("latin-1"), "latin-1"
-
-
 # --------------------------------------------------------------------------- reading
 
 
@@ -240,27 +152,48 @@ def _parser_error(path: Path, err: Exception, layout: Layout) -> DataError:
 
 def _read_chunks(path: Path, kind: str, layout: Layout, encoding: str,
                  progress: ProgressFn | None, cancel: CancelFn | None,
-                 max_rows: int | None) -> pd.DataFrame:
+                 max_rows: int | None, line_bytes: float) -> pd.DataFrame:
+    """The body as one frame, read in chunks of ``CHUNK_ROWS`` rows.
+
+    A plain file is handed to pandas by name (its C reader is fastest), in one piece when
+    nobody watches the progress (no copy joining the chunks); else its progress is
+    estimated from the rows read and the sample's bytes per line. Compressed files go
+    through a counting stream, whose position gives the progress, and are always read in
+    chunks so the memory limit is checked as they decompress.
+    """
     skip = layout.first_line - 1  # (a blank first row would make pandas see no columns)
     sep = r"\s+" if layout.delimiter == " " else layout.delimiter
     chunks: list[pd.DataFrame] = []
     nbytes, limit = 0, memory_limit()
-    with _open_binary(path, kind) as (stream, counter, total):
+    with contextlib.ExitStack() as stack:
+        if kind == "plain":
+            source: Any = str(path)
+            counter, total = None, max(path.stat().st_size, 1)
+        else:
+            source, counter, total = stack.enter_context(open_binary(path, kind))
+        whole = kind == "plain" and progress is None and cancel is None
         reader = pd.read_csv(
-            stream, sep=sep, header=None, skiprows=skip, skip_blank_lines=False,
+            source, sep=sep, header=None, skiprows=skip, skip_blank_lines=False,
             index_col=False, na_values=list(MISSING_TOKENS), keep_default_na=True,
             encoding=encoding, decimal=layout.decimal, comment=layout.comment,
-            engine="c", chunksize=CHUNK_ROWS, nrows=max_rows,
+            engine="c", chunksize=None if whole else CHUNK_ROWS, nrows=max_rows,
             skipinitialspace=layout.delimiter != " ")
+        if whole:  # nothing to report between chunks; read_table checked the size first
+            return reader
+        rows = 0
         with reader:
             for chunk in reader:
                 chunks.append(chunk)
+                rows += len(chunk)
                 nbytes += int(chunk.memory_usage(index=False, deep=False).sum())
                 check_fits(nbytes, path, "the table", limit)
                 if progress is not None:
-                    progress(min(counter.count / total, 1.0))
+                    done = counter.count if counter is not None else rows * line_bytes
+                    progress(min(done / total, 1.0))
                 if cancel is not None and cancel():
                     raise LoadCancelled(f"{path}: loading was cancelled")
+    if progress is not None:
+        progress(1.0)
     if not chunks:
         return pd.DataFrame()
     frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True, copy=False)
@@ -271,15 +204,18 @@ def _read_chunks(path: Path, kind: str, layout: Layout, encoding: str,
 def _read_text(path: Path, kind: str, delimiter: str | None, header: bool | None,
                encoding: str | None, progress: ProgressFn | None,
                cancel: CancelFn | None, max_rows: int | None) -> RawTable:
-    data = _sample(path, kind)
-    text, encoding = _decode(path, data, encoding)
+    data = read_sample(path, kind)
+    text, encoding = decode_sample(path, data, encoding)
     layout = detect_layout(path, text, len(data) < SNIFF_BYTES, delimiter, header)
+    line_bytes = len(data) / max(data.count(b"\n"), 1)
     try:
         try:
-            frame = _read_chunks(path, kind, layout, encoding, progress, cancel, max_rows)
+            frame = _read_chunks(path, kind, layout, encoding, progress, cancel, max_rows,
+                                 line_bytes)
         except UnicodeDecodeError:
             encoding = "latin-1"
-            frame = _read_chunks(path, kind, layout, encoding, progress, cancel, max_rows)
+            frame = _read_chunks(path, kind, layout, encoding, progress, cancel, max_rows,
+                                 line_bytes)
     except pd.errors.EmptyDataError:
         frame = pd.DataFrame()
     except pd.errors.ParserError as err:
@@ -320,6 +256,19 @@ def _read_xlsx(path: Path, header: bool | None, max_rows: int | None) -> RawTabl
     frame = frame.replace(list(MISSING_TOKENS[1:]), float("nan"))
     return RawTable(path, frame, tuple(names), None, first_row if header else None,
                     1, "xlsx", "xlsx")
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows with no value at all, checking later columns only for rows still empty."""
+    if not frame.shape[1]:
+        return np.zeros(len(frame), dtype=bool)
+    blank = np.array(frame.iloc[:, 0].isna(), dtype=bool)
+    for j in range(1, frame.shape[1]):
+        rows = np.flatnonzero(blank)
+        if not len(rows):
+            break
+        blank[rows] = frame.iloc[rows, j].isna().to_numpy()
+    return blank
 
 
 def read_table(path: Path | str, *, delimiter: str | None = None, header: bool | None = None,
@@ -372,7 +321,9 @@ def read_table(path: Path | str, *, delimiter: str | None = None, header: bool |
         raise DataError(f"{path}: found a single column (reading it as {how}-separated); a "
                         "data set needs input columns and a target column (choose the "
                         "delimiter if this is wrong)")
-    table.frame = table.frame.dropna(how="all")
+    blank = _blank_rows(table.frame)
+    if blank.any():  # blank or comment lines inside the body
+        table.frame = table.frame[~blank]
     if table.frame.empty:
         raise DataError(f"{path}: has a header but no data rows" if table.header_line
                         else f"{path}: holds no data rows")

@@ -132,24 +132,26 @@ def _check_finite(column: Column, values: np.ndarray, table: RawTable, rows: np.
                         "remove or replace infinite and huge values")
 
 
-def _one_hot(column: Column, strings: pd.Series, max_levels: int,
-             plan: ImportPlan) -> _Block:
-    counts = strings.value_counts(sort=True)
-    levels = list(counts.index)
+def _one_hot(column: Column, keep: np.ndarray, max_levels: int, plan: ImportPlan) -> _Block:
+    """One 0/1 column per level, most frequent first; NaN rows where the value is missing."""
+    if column.codes is not None:  # coded while the schema was inferred
+        codes, uniques = column.codes[keep], column.levels
+    else:
+        codes, uniques = pd.factorize(levels_of(column)[keep], use_na_sentinel=True)
+    present = codes >= 0
+    counts = np.bincount(codes[present], minlength=len(uniques))
+    order = np.argsort(-counts, kind="stable")  # ties keep the order of appearance
+    levels = [str(uniques[i]) for i in order]
     names = [f"{column.name}={level}" for level in levels]
     if len(levels) > max_levels:
-        kept = levels[:max_levels - 1]
         plan.notes.append(f"column {column.name!r}: {len(levels)} levels, the "
-                          f"{len(levels) - len(kept)} rarest grouped as 'other'")
-        levels = kept
-        names = [f"{column.name}={level}" for level in kept] + [f"{column.name}=other"]
-    codes = pd.Categorical(strings, categories=levels).codes.astype(np.int64)
-    other = len(levels)
-    present = strings.notna().to_numpy()
-    codes[(codes < 0) & present] = other  # grouped rare levels
+                          f"{len(levels) - max_levels + 1} rarest grouped as 'other'")
+        names = [*names[:max_levels - 1], f"{column.name}=other"]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.minimum(np.arange(len(order)), len(names) - 1)
     values = np.zeros((len(codes), len(names)), dtype=np.float64)
-    hit = codes >= 0
-    values[np.flatnonzero(hit), codes[hit]] = 1.0
+    rows = np.flatnonzero(present)
+    values[rows, rank[codes[rows]]] = 1.0
     values[~present] = np.nan
     return _Block(column, values, names, True)
 
@@ -164,9 +166,7 @@ def _block(column: Column, keep: np.ndarray, recipe: Recipe, plan: ImportPlan,
     if column.kind == "date":
         parts, names = date_parts(column)
         return _Block(column, parts[rows], names, False)
-    strings = levels_of(column)
-    strings = strings[keep] if isinstance(keep, np.ndarray) else strings
-    return _one_hot(column, strings.reset_index(drop=True), recipe.max_levels, plan)
+    return _one_hot(column, keep, recipe.max_levels, plan)
 
 
 def _mode(values: np.ndarray) -> float:
