@@ -113,9 +113,9 @@ def _text_kind(strings: pd.Series, present: np.ndarray, n_unique: int) -> str:
     return "text" if words > 3 else "identifier"
 
 
-def _decode_cells(series: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray, list[str]]:
-    """(stripped strings, None where missing; their numbers; a level code per cell, -1
-    where missing; the levels).
+def _decode_cells(series: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
+    """(a level code per cell, -1 where missing; the distinct stripped texts; each text's
+    number, NaN for words).
 
     Works on the distinct values (``pd.factorize``), so a column of a million cells with a
     few categories costs one hash pass, not a Python call per cell.
@@ -127,31 +127,36 @@ def _decode_cells(series: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray,
         text = str(value).strip()
         if text:
             level_of[i] = index.setdefault(text, len(index))
-    cells = level_of[codes]
     levels = list(index)
+    numbers = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce").to_numpy(
+        np.float64, na_value=np.nan)
+    return level_of[codes], levels, numbers
+
+
+def _strings(codes: np.ndarray, levels: list[str], index: pd.Index) -> pd.Series:
     texts = np.array([*levels, None], dtype=object)
-    numbers = pd.to_numeric(pd.Series(texts), errors="coerce").to_numpy(np.float64,
-                                                                       na_value=np.nan)
-    strings = pd.Series(texts[cells], index=series.index, dtype=object)
-    return strings, numbers[cells], cells, levels
+    return pd.Series(texts[codes], index=index, dtype=object)  # code -1: the last, None
 
 
 def _object_column(name: str, position: int, series: pd.Series, table: RawTable) -> Column:
-    strings, numbers, codes, levels = _decode_cells(series)
+    codes, levels, level_numbers = _decode_cells(series)
     present = codes >= 0
     n_missing = int((~present).sum())
-    if n_missing == len(strings):
+    strings = _strings(codes, levels, series.index)
+    if n_missing == len(codes):
         return Column(name, position, "empty", n_missing, 0, "", strings=strings)
-    stray = present & np.isnan(numbers)
-    n_present = len(strings) - n_missing
-    if not stray.any():
+    words = np.isnan(level_numbers)
+    n_present = len(codes) - n_missing
+    if not words.any():
+        numbers = np.append(level_numbers, np.nan)[codes]
         kind = _numeric_kind(name, numbers, n_missing)
         return Column(name, position, kind, n_missing, None, _example(strings, present),
                       numbers=numbers)
-    words = strings[stray]
-    if stray.sum() <= STRAY_FRACTION * n_present and words.nunique() <= MAX_STRAY:
-        first = table.line_of(strings.index[np.argmax(stray)])
-        shown = ", ".join(repr(w) for w in words.unique()[:MAX_STRAY])
+    stray = present & words[codes]
+    if stray.sum() <= STRAY_FRACTION * n_present and words.sum() <= MAX_STRAY:
+        numbers = np.append(level_numbers, np.nan)[codes]
+        first = table.line_of(series.index[np.argmax(stray)])
+        shown = ", ".join(repr(w) for w, bad in zip(levels, words, strict=True) if bad)
         note = (f"column {name!r}: {int(stray.sum())} cell(s) that are not numbers ({shown}, "
                 f"first at {table.place} {first}) read as missing values")
         return Column(name, position, "numeric", n_missing + int(stray.sum()), None,

@@ -149,7 +149,7 @@ def _one_hot(column: Column, keep: np.ndarray, max_levels: int, plan: ImportPlan
         names = [*names[:max_levels - 1], f"{column.name}=other"]
     rank = np.empty(len(order), dtype=np.int64)
     rank[order] = np.minimum(np.arange(len(order)), len(names) - 1)
-    values = np.zeros((len(codes), len(names)), dtype=np.float64)
+    values = np.zeros((len(codes), len(names)), dtype=np.float32)
     rows = np.flatnonzero(present)
     values[rows, rank[codes[rows]]] = 1.0
     values[~present] = np.nan
@@ -270,12 +270,14 @@ def build(table: RawTable, recipe: Recipe, *, dry_run: bool = False,
     _target_summary(plan, y)
     if dry_run:
         return None, None, plan
-    x = np.empty((len(y), plan.n_inputs), dtype=np.float32)
+    # column-major, so each column is one contiguous write (the rows of a block are not)
+    x = np.empty((len(y), plan.n_inputs), dtype=np.float32, order="F")
     j = 0
     for block in blocks:
-        width = block.values.shape[1]
-        x[:, j:j + width] = block.values if rows is None else block.values[rows]
-        j += width
+        for k in range(block.values.shape[1]):
+            column = block.values[:, k]
+            x[:, j] = column if rows is None else column[rows]
+            j += 1
     return x, y, plan
 
 
