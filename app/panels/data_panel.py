@@ -17,7 +17,7 @@ import dataclasses
 import functools
 import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -35,7 +35,6 @@ from app.theme import PROBLEM
 from app.widgets.dataset_picker import TASK_TEXT, DatasetPicker
 from app.widgets.feature_toggles import FeatureToggles
 from app.widgets.form_layout import compact_form, form_label, panel_title
-from app.widgets.import_dialog import ImportDialog
 from app.widgets.number_fields import IntField, format_number
 from app.widgets.option_form import OPTION_LABELS, OptionForm
 from app.widgets.scaling_fields import ScalingFields
@@ -45,6 +44,9 @@ from nncore.data import BUILTIN, Splits, file_format, load_builtin
 from nncore.data.provenance import file_fingerprint
 from nncore.errors import NNCoreError
 from nncore.spec import DataSpec
+
+if TYPE_CHECKING:
+    from app.widgets.import_dialog import ImportDialog
 
 SMALL_FIELD_WIDTH = 64
 FILE_FILTER = ("Data files (*.csv *.tsv *.txt *.dat *.gz *.zip *.xlsx *.npz *.idx *.idx1 *.idx3 "
@@ -243,6 +245,8 @@ class DataPanel(QWidget):
             self._fresh_spec(path)
         if self.import_dialog is not None:
             self.import_dialog.close()
+        from app.widgets.import_dialog import ImportDialog  # pandas: only when importing
+
         dialog = ImportDialog(path, base, self)
         dialog.accepted.connect(lambda: self._try_file(dialog.spec(),
                                                        f"Import {Path(path).name}"))

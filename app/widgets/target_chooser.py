@@ -17,7 +17,6 @@ from PySide6.QtWidgets import QWidget
 from app.widgets.form_layout import CompactComboBox
 from app.widgets.tooltips import rich_tooltip
 from nncore.data import file_format
-from nncore.data.csvfile import table_columns
 from nncore.errors import NNCoreError
 
 
@@ -36,6 +35,8 @@ def file_columns(path: str | Path) -> tuple[list[str], str | None]:
         return names, "y" if "y" in names else None
     if kind not in ("csv", "xlsx"):
         return [], None
+    from nncore.data.csvfile import table_columns  # imports pandas: only for tables
+
     columns = table_columns(path)
     return columns, columns[-1] if columns else None
 

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from nncore.data.assemble import encode_labels, file_dataset, to_float32
-from nncore.data.csvfile import CSV_TASKS, load_csv
 from nncore.data.dataset import Dataset
 from nncore.data.idx import IDX_TYPES, images_to_inputs, load_idx, pixel_names
 from nncore.data.limits import check_file, check_fits, human_bytes
@@ -34,6 +33,9 @@ FILE_OPTIONS: dict[str, tuple[str, ...]] = {
     "idx": (),
 }
 """Options each format accepts in ``DataSpec.options`` (``format`` forces the format)."""
+
+CSV_TASKS = ("auto", "classification", "regression")
+"""The ``task`` option's values (tables and NPZ)."""
 
 FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".npz", ".idx", ".gz", "ubyte", ".idx1",
                  ".idx3", ".xlsx", ".zip")
@@ -107,6 +109,8 @@ def load_file(path: Path | str, *, target: str | int | None = None,
                         f"options: {list(FILE_OPTIONS[kind]) or 'none'}")
     try:
         if kind in ("csv", "xlsx"):
+            from nncore.data.csvfile import load_csv  # pandas is imported only for tables
+
             return load_csv(path, target=target, **options, **dict(recipe or {}))
         if kind == "npz":
             return load_npz(path, target=target, **options)
