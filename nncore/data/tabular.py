@@ -122,7 +122,7 @@ class _Block:
 
 def _check_finite(column: Column, values: np.ndarray, table: RawTable, rows: np.ndarray) -> None:
     with np.errstate(invalid="ignore"):
-        bad = np.isinf(values) | (np.abs(values) > FLOAT32_MAX)
+        bad = np.abs(values) > FLOAT32_MAX  # infinities too; NaN (missing) compares False
     if bad.any():
         i = int(np.argmax(bad))
         row = table.frame.index[rows[i]]
@@ -275,8 +275,10 @@ def build(table: RawTable, recipe: Recipe, *, dry_run: bool = False,
     j = 0
     for block in blocks:
         for k in range(block.values.shape[1]):
-            column = block.values[:, k]
-            x[:, j] = column if rows is None else column[rows]
+            if rows is None:
+                x[:, j] = block.values[:, k]
+            else:  # the kept rows straight into x's column, no temporary
+                np.compress(rows, block.values[:, k], out=x[:, j])
             j += 1
     return x, y, plan
 
