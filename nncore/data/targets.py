@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from nncore.data.assemble import FLOAT32_MAX, MAX_CLASSES, describe_bad
+from nncore.data.assemble import FLOAT32_MAX, check_class_count, describe_bad
 from nncore.data.recipe import MAX_AUTO_CLASSES, MIN_CLASS_SIZE, ImportPlan, Recipe
 from nncore.data.schema import Column
 from nncore.data.table import RawTable
@@ -55,19 +55,9 @@ def _integers_only(values: np.ndarray) -> bool:
 
 def _labels(values: np.ndarray, classes: np.ndarray, table: RawTable,
             name: str) -> tuple[np.ndarray, tuple[str, ...]]:
-    what = f"the target column {name!r}"
-    if len(classes) < 2:
-        only = _class_name(classes[0]) if len(classes) and not isinstance(classes[0], str) \
-            else (classes[0] if len(classes) else "none")
-        raise DataError(f"{table.path}: {what} has a single class ({only}); a classifier "
-                        "needs at least two classes, or choose another target column")
-    if len(classes) > MAX_CLASSES:
-        raise DataError(f"{table.path}: {what} has {len(classes)} different values, too many "
-                        f"to be class labels (at most {MAX_CLASSES}); choose another target "
-                        "column or the task 'regression'")
-    labels = np.searchsorted(classes, values).astype(np.int64)
     names = tuple(_class_name(c) if not isinstance(c, str) else c for c in classes.tolist())
-    return labels, names
+    check_class_count(names, table.path, f"the target column {name!r}")
+    return np.searchsorted(classes, values).astype(np.int64), names
 
 
 def _text_target(column: Column, keep: np.ndarray, task: str, plan: ImportPlan,
