@@ -41,8 +41,8 @@ def _numeric_target(column: Column, keep: np.ndarray, task: str, plan: ImportPla
             other = "regression" if task == "classification" else "classification"
             why = "classes" if task == "classification" else "amounts (a count?)"
             plan.notes.append(f"the target {column.name!r} holds {len(distinct)} different "
-                              f"whole numbers: read as {why}, so the task is {task}; choose "
-                              f"the task {other!r} (--task {other}) if that is wrong")
+                              f"whole numbers: read as {why}, so the task is {task}; if that "
+                              f"is wrong, choose the task {other!r} (--task {other})")
     plan.task = task
     if task == "regression":
         return values.astype(np.float32).reshape(-1, 1), ()
