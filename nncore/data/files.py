@@ -103,6 +103,9 @@ def load_file(path: Path | str, *, target: str | int | None = None,
     kind = options.pop("format", None) or file_format(path)
     if kind not in FILE_OPTIONS:
         raise DataError(f"{path}: unknown format {kind!r}; use one of {list(FILE_OPTIONS)}")
+    if recipe and kind not in ("csv", "xlsx"):
+        raise DataError(f"{path}: column roles, types and missing-value policies apply to "
+                        f"tables (CSV, XLSX), not to a {kind} file; remove them")
     unknown = sorted(set(options) - set(FILE_OPTIONS[kind]))
     if unknown:
         raise DataError(f"{path}: unknown option {unknown[0]!r} for a {kind} file; valid "

@@ -196,7 +196,7 @@ def _read_chunks(path: Path, kind: str, layout: Layout, encoding: str,
         progress(1.0)
     if not chunks:
         return pd.DataFrame()
-    frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True, copy=False)
+    frame = chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
     chunks.clear()
     return frame
 

@@ -308,3 +308,10 @@ def test_inspect_report_is_json_ready(write) -> None:
     assert json.loads(json.dumps(report))["n_inputs"] == 4
     assert report["class_balance"] == {"0": 25, "1": 25}
     assert io.StringIO(report["summary"]).read().startswith("1 categorical column one-hot")
+
+
+def test_a_table_recipe_on_an_npz_is_refused(tmp_path) -> None:
+    path = tmp_path / "arrays.npz"
+    np.savez(path, x=np.zeros((4, 2)), y=np.array([0, 1, 0, 1]))
+    with pytest.raises(DataError, match="apply to tables"):
+        load_file(path, recipe={"missing": "drop"})
