@@ -188,3 +188,19 @@ def test_plots_show_the_files_column_names(qtbot, tmp_path) -> None:
     curve.set_splits(prepare(load_dataset(spec), spec))
     assert curve.plot.getAxis("bottom").labelText == "dose"
     assert curve.plot.getAxis("left").labelText == "response"
+
+
+def test_choosing_the_delimiter_and_header_re_reads_the_file(dialog, qtbot, tmp_path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("1,2,a\n3,4,b\n5,6,a\n7,8,b\n", encoding="utf-8")
+    box = dialog(path)
+    assert [box.target.itemText(i) for i in range(3)] == ["column 1", "column 2", "column 3"]
+    box.header_box.setCurrentIndex(box.header_box.findData(True))
+    box.header_box.activated.emit(box.header_box.currentIndex())
+    qtbot.waitUntil(lambda: box.target.count() == 3 and box.target.itemText(0) == "1",
+                    timeout=TIMEOUT)
+    assert box.plan.n_kept == 3 and box.spec().options == {"header": True}
+    box.delimiter_box.setCurrentIndex(box.delimiter_box.findData(";"))
+    box.delimiter_box.activated.emit(box.delimiter_box.currentIndex())
+    qtbot.waitUntil(lambda: "single column" in box.error.text(), timeout=TIMEOUT)
+    assert not box.buttons.buttons()[0].isEnabled()
