@@ -132,8 +132,9 @@ class Autosaver(QObject):
     def _with_trained_state(self, exported: Project) -> Project:
         """The document's project (specs, lesson, view, title: what the engine's export
         lacks) with the engine's weights, optimizer state and history, as Save writes it."""
-        project = self.document.project
-        if exported is project or self.controller.is_stale:  # the weights fit another design
+        from_document = exported is self.document.project
+        project = self.document.collect_views()
+        if from_document or self.controller.is_stale:  # the weights fit another design
             return project
         return dataclasses.replace(
             project, weights=exported.weights, optimizer_state=exported.optimizer_state,

@@ -10,13 +10,18 @@ take the same path.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from nncore.data.registry import data_title
+from nncore.errors import NNCoreError
+from nncore.lessons import lesson_of
 from nncore.project import Project, load_project, save_project
+from nncore.rewind import SnapshotKeeper, branch_project
 from nncore.spec import (
     DataSpec,
     NetworkSpec,
@@ -63,6 +68,21 @@ class SpecCommand(QUndoCommand):
         return True
 
 
+class BranchCommand(QUndoCommand):
+    """"Continue training from epoch N": undo puts the whole run back."""
+
+    def __init__(self, document: ProjectDocument, old: Project, new: Project,
+                 epoch: int) -> None:
+        super().__init__(f"Continue training from epoch {epoch}")
+        self.document, self.old, self.new = document, old, new
+
+    def redo(self) -> None:
+        self.document._restore_trained(self.new)
+
+    def undo(self) -> None:
+        self.document._restore_trained(self.old)
+
+
 def default_project() -> Project:
     """A small, valid project: two spirals, 2 x 16 tanh, Adam (used by File > New)."""
     return Project(mlp_spec([16, 16], "tanh"),
@@ -79,6 +99,7 @@ class ProjectDocument(QObject):
     data_changed = Signal(object)         # DataSpec
     project_replaced = Signal()           # new / open / lesson: everything changed
     trained_state_changed = Signal()      # weights or history replaced
+    run_branched = Signal()               # training continues from an earlier epoch (or not)
     selection_changed = Signal(object)    # layer id (str) or None
     path_changed = Signal(object)         # Path or None
     dirty_changed = Signal(bool)
@@ -91,6 +112,9 @@ class ProjectDocument(QObject):
         self._path: Path | None = None
         self._trained_since_save = False
         self._selected: str | None = None
+        self._view_sources: list[Callable[[], dict]] = []
+        self._named_for = _named_for(self._project)  # the data the title was given for
+        self._given_title = self._project.title
 
     # -- reading ------------------------------------------------------------------------
 
@@ -158,7 +182,11 @@ class ProjectDocument(QObject):
         self.undo_stack.push(SpecCommand(self, part, old, new, text, merge_key))
 
     def _apply(self, part: str, spec: Any) -> None:
-        self._project = dataclasses.replace(self._project, **{part: spec})
+        changes = {part: spec}
+        if part == "data":  # the name follows the data: a lesson's title, or the set's
+            changes["title"] = self._given_title if _data_key(spec) in self._named_for \
+                else data_title(spec)
+        self._project = dataclasses.replace(self._project, **changes)
         if part == "network" and self._selected is not None and \
                 self._selected not in {layer.id for layer in spec.layers}:
             self.select_layer(None)
@@ -174,15 +202,29 @@ class ProjectDocument(QObject):
 
     def set_trained_state(self, weights: dict | None, history: History | None,
                           optimizer_state: dict | None = None, optimizer_step: int = 0,
-                          preprocessing: dict | None = None) -> None:
+                          preprocessing: dict | None = None, *,
+                          snapshots: SnapshotKeeper | None = None) -> None:
         """Store the results of training so they are saved with the project."""
         self._project = dataclasses.replace(
             self._project, weights=weights, history=history, optimizer_state=optimizer_state,
             optimizer_step=optimizer_step,
-            preprocessing=preprocessing or self._project.preprocessing)
+            preprocessing=preprocessing or self._project.preprocessing, snapshots=snapshots)
         self._trained_since_save = True
         self.trained_state_changed.emit()
         self._emit_dirty()
+
+    def branch_to(self, epoch: int) -> None:
+        """Continue training from the snapshot of ``epoch``: its weights, and the history
+        and snapshots up to it (one undo step; undo returns to the run as it was)."""
+        new = branch_project(self._project, epoch)
+        self.undo_stack.push(BranchCommand(self, self._project, new, epoch))
+
+    def _restore_trained(self, project: Project) -> None:
+        """Put back the trained state of ``project`` (a branch, or the run before it)."""
+        self.set_trained_state(project.weights, project.history, project.optimizer_state,
+                               project.optimizer_step, project.preprocessing,
+                               snapshots=project.snapshots)
+        self.run_branched.emit()
 
     def clear_trained_state(self) -> None:
         """Forget weights and history (after a reset or a design change)."""
@@ -194,6 +236,20 @@ class ProjectDocument(QObject):
         """Store designer/view-only data (positions, toggles) in the project file."""
         self._project.view[key] = value
 
+    def add_view_source(self, source: Callable[[], dict]) -> None:
+        """Register a view whose collected arrays (plot histories the engine cannot
+        recompute) are saved with the project: ``source()`` is asked on every save."""
+        self._view_sources.append(source)
+
+    def collect_views(self) -> Project:
+        """The project with the views' current arrays (``view_arrays``), as saved."""
+        if self._view_sources:
+            arrays: dict = {}
+            for source in self._view_sources:
+                arrays.update(source())
+            self._project = dataclasses.replace(self._project, view_arrays=arrays)
+        return self._project
+
     # -- files ----------------------------------------------------------------------------
 
     def replace_project(self, project: Project, path: Path | None = None, *,
@@ -203,6 +259,7 @@ class ProjectDocument(QObject):
         ``modified=True`` (a recovered autosave) marks it as having unsaved changes.
         """
         self._project = project
+        self._named_for, self._given_title = _named_for(project), project.title
         self._path = Path(path) if path else None
         self._selected = None
         self.undo_stack.clear()
@@ -221,7 +278,7 @@ class ProjectDocument(QObject):
         target = Path(path) if path else self._path
         if target is None:
             raise ValueError("the project has no file yet: choose where to save it")
-        save_project(self._project, target)
+        save_project(self.collect_views(), target)
         self._path = target
         self.undo_stack.setClean()
         self._trained_since_save = False
@@ -235,3 +292,21 @@ class ProjectDocument(QObject):
 
     def _emit_dirty(self) -> None:
         self.dirty_changed.emit(self.is_dirty)
+
+
+def _data_key(spec: DataSpec) -> tuple:
+    """What decides which data a project is about: the set (or file), not its options."""
+    return spec.source, spec.path
+
+
+def _named_for(project: Project) -> set[tuple]:
+    """The data a project's title belongs to: its own, and a lesson's variants' data (a
+    variant on other data is still the lesson)."""
+    keys = {_data_key(project.data)}
+    lesson = lesson_of(project)
+    for variant in lesson.variants if lesson is not None else ():
+        try:
+            keys.add(_data_key(variant.apply(project).data))
+        except NNCoreError:  # a variant that does not apply names nothing
+            continue
+    return keys

@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_menus()
         self._connect()
+        from app.inspector import install_step_inspector  # issue 14: a dock, Ctrl+I
+        self.step_inspector = install_step_inspector(self)
         self.statusBar().showMessage("Ready")
         QApplication.instance().aboutToQuit.connect(self.shutdown)
         self.resize(1366, 768)
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         self.designer = DesignerPanel(doc, data, ctl, vis)
         self.output_panel = OutputPanel(doc, data, ctl, vis)
         self.tabs = AnalysisTabs(doc, data, ctl)
+        doc.add_view_source(self.tabs.view_state)  # plot histories go into the saved file
         self._build_diagnosis_tabs()
         self.message_bar = MessageBar()
 
@@ -115,6 +118,10 @@ class MainWindow(QMainWindow):
         layout.setSpacing(2)
         layout.addWidget(self.message_bar)
         layout.addWidget(self.main_splitter, 1)
+        from app.plots.timeline import Timeline
+
+        self.timeline = Timeline(doc, data, ctl)
+        layout.addWidget(self.timeline)
         self.setCentralWidget(central)
 
     def _build_diagnosis_tabs(self) -> None:
@@ -236,6 +243,7 @@ class MainWindow(QMainWindow):
         weights = self.document.project.weights
         if weights:
             self.visualiser.show_weights(weights)
+            self.controller.show_trained_state()  # views that need the data draw it now
         self._show_problems()
 
     def _show_problems(self) -> None:

@@ -19,7 +19,7 @@ from typing import ClassVar
 import numpy as np
 
 from nncore._types import Array
-from nncore.activations import Sigmoid, Softmax
+from nncore.activations import Sigmoid, Softmax, _one, _sigmoid_pair
 
 ROW_PRODUCT_CLASSES = 32
 """Up to this many classes, softmax's row means and row sums are tiny matrix products,
@@ -27,25 +27,32 @@ which cost a fraction of NumPy's axis reductions and broadcasts on small batches
 
 
 @functools.lru_cache(maxsize=16)
-def _row_matrices(k: int, dtype: np.dtype) -> tuple[Array, Array]:
-    """``(J / k, J)`` for the ``k x k`` all-ones ``J`` (read-only): ``z @ (J / k)`` repeats
-    each row's mean ``k`` times, ``e @ J`` each row's sum."""
+def _row_matrices(k: int, dtype: np.dtype) -> tuple[Array, Array, float]:
+    """``(J / k, J, limit)`` for the ``k x k`` all-ones ``J`` (read-only): ``z @ (J / k)``
+    repeats each row's mean ``k`` times, ``e @ J`` each row's sum; ``limit`` is the largest
+    logit-minus-row-mean whose ``exp``, summed ``k`` times, stays finite in ``dtype``."""
     ones = np.ones((k, k), dtype=dtype)
     mean = ones / np.asarray(k, dtype=dtype)
     ones.flags.writeable = mean.flags.writeable = False
-    return mean, ones
+    limit = math.log(float(np.finfo(dtype).max) / k) - 1.0  # 1.0: margin for exp's rounding
+    return mean, ones, limit
 
 
-# An overflow is caught below (the loss is redone); the decorator form of errstate costs a
-# third of a `with np.errstate()` block.
-@np.errstate(over="ignore")
-def _from_centred(y: Array, shifted: Array, ones: Array,
+def _from_centred(y: Array, shifted: Array, ones: Array, limit: float,
                   need_gradient: bool) -> tuple[float, Array | None] | None:
     """Cross-entropy and its gradient from logits minus their row means (``shifted``,
-    overwritten); None if the loss is not finite (an ``exp`` overflowed, or NaN logits)."""
+    overwritten); None if a logit lies more than ``limit`` above its row mean (or is NaN).
+
+    That test comes *before* ``exp``, so no ``inf`` or NaN ever reaches the matrix product:
+    which floating-point flags a BLAS kernel raises on such entries differs between CPUs
+    (OpenBLAS's AVX-512 kernels raise "invalid value" where others raise nothing), and no
+    result or warning may depend on that.
+    """
+    if not shifted.max() <= limit:  # also true for NaN
+        return None
     n = shifted.shape[0]
     exp = np.exp(shifted)
-    total = np.dot(exp, ones)  # row sums, each repeated k times; >= 1 (max >= mean)
+    total = np.dot(exp, ones)  # row sums, each repeated k times; in [1, finfo.max]
     log_p = np.log(total)
     np.subtract(shifted, log_p, out=log_p)
     value = -float(np.vdot(y, log_p)) / n
@@ -162,8 +169,14 @@ class BCEWithLogits(Loss):
         value = (float(np.add.reduce(softplus, None)) - float(np.vdot(z, y_true))) / z.size
         if not need_gradient:
             return value, None
-        grad = _SIGMOID.forward(z, out=softplus)
-        grad -= y_true
+        # p - y = (1 - y) p - y (1 - p), with 1 - p = sigmoid(-z) computed as such: for y
+        # in {0, 1} no digit cancels, even where p rounds to 1 (z > 37 in float64) and the
+        # gradient is -(1 - p).
+        p, q = _sigmoid_pair(z)
+        q *= y_true
+        grad = np.subtract(_one(z.dtype), y_true, out=softplus)
+        grad *= p
+        grad -= q
         grad *= 1.0 / z.size
         return value, grad
 
@@ -178,9 +191,9 @@ class SoftmaxCrossEntropy(Loss):
     Any shift per row gives the same result. Training in float32 with up to
     ``ROW_PRODUCT_CLASSES`` classes shifts by the row mean, so that row means and row sums
     are small matrix products (the fast path for small batches): the row total is then at
-    least 1 and cannot underflow, and a logit more than ~88 above its row mean overflows
-    ``exp``, which makes the loss non-finite, so the batch is redone with the row maximum,
-    which is always safe. float64 (the reference for gradient checks) always uses the row
+    least 1 and cannot underflow; a logit more than ~85 above its row mean would overflow
+    ``exp`` or the row sum, so such a batch is done with the row maximum instead, which is
+    always safe. float64 (the reference for gradient checks) always uses the row
     maximum.
     """
 
@@ -192,10 +205,10 @@ class SoftmaxCrossEntropy(Loss):
     def value_and_gradient(self, y_true, y_pred, *, need_gradient=True):
         n, k = y_pred.shape
         if 1 < k <= ROW_PRODUCT_CLASSES and n and y_pred.dtype == np.float32:
-            mean, ones = _row_matrices(k, y_pred.dtype)
+            mean, ones, limit = _row_matrices(k, y_pred.dtype)
             shifted = np.dot(y_pred, mean)
             np.subtract(y_pred, shifted, out=shifted)
-            result = _from_centred(y_true, shifted, ones, need_gradient)
+            result = _from_centred(y_true, shifted, ones, limit, need_gradient)
             if result is not None:
                 return result
         shifted = np.subtract(y_pred, y_pred.max(axis=1, keepdims=True))
@@ -215,7 +228,6 @@ LOSSES: dict[str, type[Loss]] = {
                               SoftmaxCrossEntropy)
 }
 FUSED_OUTPUTS = {"sigmoid": Sigmoid, "softmax": Softmax}
-_SIGMOID = Sigmoid()
 
 
 def get_loss(name: str, *, huber_delta: float = 1.0) -> Loss:

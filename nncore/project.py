@@ -6,7 +6,9 @@ A project file is a ZIP archive with two members:
   specs, the fitted preprocessing, the history's metric name, lesson text and the
   designer's view state (passed through untouched);
 - ``arrays.npz`` — every array: trained weights (``weights/<name>``), optimizer state
-  (``optimizer/<param>/<key>``) and the history columns (``history/<column>``).
+  (``optimizer/<param>/<key>``), the history columns (``history/<column>``) and, optional,
+  what the views collected while training (``view/<key>``: weight and gradient
+  distributions and layer health over time), so a reopened run looks as it was saved.
 
 Saving writes a temporary file in the same folder, flushes it to disk and renames it over
 the target, so a crash never leaves half a file. Loading never executes code: JSON only,
@@ -37,6 +39,7 @@ from nncore._types import DTYPES, Array
 from nncore.data.limits import human_bytes, memory_limit
 from nncore.errors import ProjectFileError, SpecError
 from nncore.npy_header import read_npy_header
+from nncore.rewind import SnapshotKeeper
 from nncore.spec import (
     SCHEMA_VERSION,
     DataSpec,
@@ -62,6 +65,9 @@ use fewer than 10 levels, and deeper ones could exhaust the stack of whatever re
 copies or sends them next."""
 MAX_HISTORY_VALUE = 2 ** 53
 """Largest epoch or step number a history may hold (exact in float64)."""
+MAX_VIEW_ARRAY_BYTES = 32 * 1024 ** 2
+"""Most the ``view/`` arrays (plots' histories) may hold together; the app keeps them to a
+few hundred kilobytes (every history it draws is bounded), so more means a damaged file."""
 
 
 @dataclass
@@ -79,6 +85,11 @@ class Project:
     lesson: dict[str, Any] | None = None
     view: dict[str, Any] = field(default_factory=dict)
     title: str = ""
+    snapshots: SnapshotKeeper | None = None
+    """Weight snapshots for rewinding and animations (optional; ``nncore.rewind``)."""
+    view_arrays: dict[str, Array] = field(default_factory=dict)
+    """What the views collected over the run (``view/<key>`` in ``arrays.npz``), passed
+    through untouched like ``view``; optional."""
 
 
 def to_document(project: Project) -> dict[str, Any]:
@@ -96,7 +107,7 @@ def to_document(project: Project) -> dict[str, Any]:
         "optimizer_step": project.optimizer_step,
         "lesson": project.lesson,
         "view": project.view,
-    }
+    } | ({"snapshots": project.snapshots.settings()} if project.snapshots else {})
 
 
 def project_arrays(project: Project) -> dict[str, np.ndarray]:
@@ -109,6 +120,11 @@ def project_arrays(project: Project) -> dict[str, np.ndarray]:
     if project.history is not None:
         for name, column in project.history.to_arrays().items():
             arrays[f"history/{name}"] = column
+    if project.snapshots is not None:
+        for name, value in project.snapshots.to_arrays().items():
+            arrays[f"snapshots/{name}"] = value
+    for name, value in project.view_arrays.items():
+        arrays[f"view/{name}"] = np.asarray(value)
     return arrays
 
 
@@ -290,7 +306,21 @@ def project_from_document(document: dict[str, Any], arrays: dict[str, np.ndarray
                    _optional_dict(document.get("preprocessing"), "preprocessing", source),
                    _optional_dict(document.get("lesson"), "lesson", source),
                    _optional_dict(document.get("view"), "view", source) or {},
-                   _text(document.get("title"), ""))
+                   _text(document.get("title"), ""),
+                   _snapshots(document.get("snapshots"), _group(arrays, "snapshots/"), source),
+                   _view_arrays(arrays, source))
+
+
+def _view_arrays(arrays: dict[str, np.ndarray], source: str) -> dict[str, np.ndarray]:
+    """The ``view/`` arrays, at most ``MAX_VIEW_ARRAY_BYTES`` together."""
+    views = _group(arrays, "view/")
+    total = sum(value.nbytes for value in views.values())
+    if total > MAX_VIEW_ARRAY_BYTES:
+        raise ProjectFileError(f"{source}: the saved plot histories (view/...) take "
+                               f"{human_bytes(total)}, more than the "
+                               f"{human_bytes(MAX_VIEW_ARRAY_BYTES)} allowed; the file is "
+                               "damaged or was not written by Backprop Lab")
+    return views
 
 
 def _check_values(arrays: dict[str, np.ndarray], what: str, dtype: str, source: str) -> None:
@@ -318,6 +348,18 @@ def _history(columns: dict[str, np.ndarray], metric: str, source: str) -> Histor
         return History.from_arrays(columns, metric)
     except (ValueError, TypeError, OverflowError) as err:
         raise ProjectFileError(f"{source}: history: {err}") from None
+
+
+def _snapshots(settings: Any, arrays: dict[str, np.ndarray],
+               source: str) -> SnapshotKeeper | None:
+    """The saved weight snapshots (None when the project keeps none)."""
+    if settings is None and not arrays:
+        return None
+    try:
+        return SnapshotKeeper.from_arrays(_optional_dict(settings, "snapshots", source),
+                                          arrays)
+    except (ValueError, TypeError) as err:
+        raise ProjectFileError(f"{source}: snapshots: {err}") from None
 
 
 def _group(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:

@@ -10,7 +10,8 @@ Semantics:
   mini-batches; the training set is reshuffled every epoch from the run's seed.
 - At the end of each epoch the network is evaluated exactly (evaluation mode, no dropout)
   on the validation set and on up to ``EVAL_LIMIT`` training samples (all of them for
-  every toy and UCI set); ``running_loss`` is the mean of the epoch's batch objectives.
+  every toy and UCI set); ``running_loss`` is the mean of the epoch's batch objectives
+  (snapshots in between carry the mean over the last epoch's worth of batches).
 - If a batch loss (or an evaluation) is NaN or infinite, training stops at that step with
   ``StopReason.NON_FINITE`` and the weights from before the last update are restored.
 """
@@ -20,6 +21,7 @@ from __future__ import annotations
 import enum
 import math
 import time
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -27,9 +29,11 @@ import numpy as np
 
 from nncore._types import Array
 from nncore.diagnostics import LayerStats, layer_stats
+from nncore.layers import Dropout
 from nncore.metrics import accuracy, r2_score
 from nncore.network import Network, predicted_labels
 from nncore.optimizers import Optimizer
+from nncore.rewind import SnapshotKeeper
 from nncore.schedules import Schedule
 
 EVAL_LIMIT = 10_000
@@ -145,6 +149,9 @@ class Snapshot:
     epochs_total: int
     batch_loss: float
     running_loss: float
+    """Mean of the last ``steps_per_epoch`` batch objectives (fewer at the very start): a
+    one-epoch sliding window, so the curve runs on across epoch boundaries instead of
+    restarting from one batch; at an epoch's end it is that epoch's mean."""
     lr: float
     samples_per_s: float
     elapsed: float
@@ -211,6 +218,7 @@ class Trainer:
         self._x_val = np.ascontiguousarray(data.x_val, dtype=self._dtype)
         self._t_val = np.ascontiguousarray(data.t_val, dtype=self._dtype)
         self._x_epoch, self._t_epoch = self._x, self._t
+        self._recent_losses: deque[float] = deque(maxlen=1)  # sized by set_batch_size
         self.set_batch_size(batch_size)
         self._backup = network.flat.values.copy()
         self._best: tuple[float, np.ndarray] | None = None
@@ -220,6 +228,9 @@ class Trainer:
         self._rate_window: list[tuple[float, int]] = []
         self._stop_requested = False
         self._probe = self._x[:PROBE_SIZE]
+        self._next_data: TrainingData | None = None
+        self.keeper: SnapshotKeeper | None = None
+        """Weight snapshots for rewinding (``nncore.rewind``); the session sets one up."""
 
     # -- settings that may change mid-run -----------------------------------------------------
 
@@ -233,6 +244,31 @@ class Trainer:
         n, batch_size = self._x.shape[0], self._next_batch_size
         self.batch_size = n if batch_size is None else max(1, min(int(batch_size), n))
         self.steps_per_epoch = math.ceil(n / self.batch_size)
+        if self._recent_losses.maxlen != self.steps_per_epoch:  # keep the newest losses
+            self._recent_losses = deque(self._recent_losses, maxlen=self.steps_per_epoch)
+
+    def set_data(self, data: TrainingData) -> None:
+        """Train on ``data`` from the next epoch on (drawn points added or erased while
+        training runs); the network's inputs and outputs must keep their widths."""
+        if data.x_train.shape[1] != self._x.shape[1] or \
+                data.t_train.shape[1] != self._t.shape[1]:
+            raise ValueError("new data must keep the number of inputs and outputs")
+        self._next_data = data
+        if self.batch_index == 0:
+            self._apply_data()
+
+    def _apply_data(self) -> None:
+        data, self._next_data = self._next_data, None
+        if data is None:
+            return
+        self.data = data
+        self._x = np.ascontiguousarray(data.x_train, dtype=self._dtype)
+        self._t = np.ascontiguousarray(data.t_train, dtype=self._dtype)
+        self._x_val = np.ascontiguousarray(data.x_val, dtype=self._dtype)
+        self._t_val = np.ascontiguousarray(data.t_val, dtype=self._dtype)
+        self._x_epoch, self._t_epoch = self._x, self._t
+        self._probe = self._x[:PROBE_SIZE]
+        self._apply_batch_size()
 
     def set_base_lr(self, lr: float) -> None:
         """Change the learning rate (before the schedule) from the next step on."""
@@ -252,6 +288,7 @@ class Trainer:
     # -- the loop -----------------------------------------------------------------------
 
     def _begin_epoch(self) -> None:
+        self._apply_data()
         self._apply_batch_size()
         if self.shuffle and self.batch_size < self._x.shape[0]:
             order = self.rng.permutation(self._x.shape[0])
@@ -298,6 +335,7 @@ class Trainer:
         self.optimizer.step()
         self.last_batch_loss = loss
         self._epoch_loss_sum += loss
+        self._recent_losses.append(loss)
         self.step += 1
         self.batch_index += 1
         if self.batch_index >= self.steps_per_epoch:
@@ -321,6 +359,8 @@ class Trainer:
             self._guard_non_finite(f"the evaluated loss became non-finite in epoch {self.epoch}")
             return
         self.history.records.append(record)
+        if self.keeper is not None:
+            self.keeper.observe(self.network, record)
         if self.early_stopping and self._early_stop_check(record):
             return
         if self.epoch >= self.epochs:
@@ -361,10 +401,34 @@ class Trainer:
         if self.epoch >= self.epochs:
             self._finish(StopReason.COMPLETED, f"finished {self.epoch} epochs")
 
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
+    def refresh_gradients(self) -> None:
+        """Set the gradients for the current weights from the first training batch, without
+        a step: a run loaded from a file then shows (and is diagnosed by) its real
+        gradients instead of zeros. Dropout is off for this pass and its random stream and
+        masks stay as they were, so the run continues exactly as it would have."""
+        n = min(self.batch_size, self._x.shape[0])
+        if n == 0:
+            return
+        dropouts = [layer for layer in self.network.layers if isinstance(layer, Dropout)]
+        saved = [(layer.rate, layer._mask) for layer in dropouts]
+        try:
+            for layer in dropouts:
+                layer.rate = 0.0
+            self.network.compute_gradients(self._x[:n], self._t[:n])
+        finally:
+            for layer, (rate, mask) in zip(dropouts, saved):
+                layer.rate, layer._mask = rate, mask
+
     # -- evaluation ---------------------------------------------------------------------
 
+    # A diverged network overflows here as in training; which floating-point flags (and so
+    # which RuntimeWarnings) its matrix products raise depends on the BLAS kernel, so none
+    # is reported: the non-finite loss says it all.
+    @np.errstate(over="ignore", invalid="ignore", divide="ignore")
     def evaluate(self, x: Array, t: Array, labels: np.ndarray | None) -> tuple[float, float]:
-        """Exact (loss, metric) of the current network on a set, evaluation mode."""
+        """Exact (loss, metric) of the current network on a set, evaluation mode (also
+        the test-set scores of ``nncore train``)."""
         if x.shape[0] == 0:
             return float("nan"), float("nan")
         loss, outputs = self.network.loss_and_predictions(x, t)
@@ -384,6 +448,15 @@ class Trainer:
                            self.optimizer.lr, running_loss, self.elapsed)
 
     # -- drivers ------------------------------------------------------------------------
+
+    @property
+    def running_loss(self) -> float:
+        """Mean of the last epoch's worth of batch objectives (see ``Snapshot``); a
+        restored run shows its last epoch's mean until it trains."""
+        recent = self._recent_losses
+        if recent:
+            return math.fsum(recent) / len(recent)
+        return self.history.last.running_loss if self.history.last else float("nan")
 
     @property
     def elapsed(self) -> float:
@@ -408,8 +481,7 @@ class Trainer:
             epoch=self.epoch, step=self.step, step_in_epoch=self.batch_index,
             steps_per_epoch=self.steps_per_epoch, epochs_total=self.epochs,
             batch_loss=self.last_batch_loss,
-            running_loss=self._epoch_loss_sum / self.batch_index if self.batch_index else
-            (self.history.last.running_loss if self.history.last else float("nan")),
+            running_loss=self.running_loss,
             lr=self.optimizer.lr, samples_per_s=self.samples_per_second(),
             elapsed=self.elapsed, metric_name=self.data.metric_name,
             last_epoch=self.history.last, epoch_ended=epoch_ended,

@@ -122,6 +122,25 @@ class AnalysisTabs(QTabWidget):
     @Slot()
     def _on_document_project_replaced(self) -> None:
         self._rebuild_history()
+        self.restore_view_state(self.document.project.view_arrays)
+
+    def view_state(self) -> dict:
+        """What the tabs collected over the run that the engine cannot recompute (weight
+        and gradient distributions, layer health over time), as ``histograms/...`` and
+        ``health/...`` arrays for the project file."""
+        state = {f"histograms/{k}": v for k, v in self.histograms.view_state().items()}
+        state.update({f"health/{k}": v for k, v in self.health.view_state().items()})
+        return state
+
+    def restore_view_state(self, arrays: dict) -> None:
+        """Show the histories a project was saved with (``view_state``)."""
+        def group(prefix: str) -> dict:
+            return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        dense = [layer.id for layer in self.document.network.layers
+                 if isinstance(layer, DenseSpec)]
+        self.histograms.restore_view_state(group("histograms/"), dense)
+        self.health.restore_view_state(group("health/"))
 
     @Slot()
     def _on_controller_history_reset(self) -> None:
@@ -144,6 +163,10 @@ class AnalysisTabs(QTabWidget):
 
     @Slot(object)
     def _on_controller_update(self, update: Update) -> None:
+        self.loss.mark_epoch(update.snapshot.epoch if update.reason == "rewind" else None)
+        if update.reason == "rewind":
+            self._show_rewound(update)
+            return
         if update.reason == "reset":
             self._on_controller_history_reset()
         self.loss.add_records(update.new_records)
@@ -152,6 +175,15 @@ class AnalysisTabs(QTabWidget):
         self.histograms.add_update(update)
         if update.snapshot.step > 0:  # before the first step there are no gradients yet
             self.health.add_stats(update.snapshot.layer_stats, fractional_epoch(update))
+        if update.evaluation is not None:
+            self.confusion.show_evaluation(update.evaluation)
+            self.gallery.show_evaluation(update.evaluation)
+        self.first_layer.show_weights(update.weights, self._first_dense_id())
+
+    def _show_rewound(self, update: Update) -> None:
+        """An earlier epoch (the timeline): current panels show it, histories stay."""
+        self.histograms.show_weights(update.weights)
+        self.health.show_stats(update.snapshot.layer_stats)
         if update.evaluation is not None:
             self.confusion.show_evaluation(update.evaluation)
             self.gallery.show_evaluation(update.evaluation)

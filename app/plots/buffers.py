@@ -91,6 +91,10 @@ class HistoryBuffer:
         else:
             self._tail = True
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """Every column's visible rows (copies), for saving with the project."""
+        return {name: self.column(name).copy() for name in self.names}
+
     def extend(self, rows: np.ndarray | Sequence[Sequence[float]]) -> None:
         """Append several rows (shape ``(n, len(columns))``)."""
         for row in np.asarray(rows, dtype=np.float64).reshape(-1, len(self.names)):

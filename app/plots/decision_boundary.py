@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from app.plots.colour_maps import map_lut, multiclass_image, point_lut, value_colors
@@ -22,6 +22,10 @@ from nncore.data.dataset import Splits
 from nncore.visual import GridMap, plot_extent
 
 POINT_SIZE = 7
+ASPECT_LIMIT = 3.0
+"""Up to this ratio between the two inputs' ranges the map keeps true proportions (a circle
+stays round); beyond it, as for a file whose features differ in scale by orders of
+magnitude, each axis gets its own scale and the map stays square instead of a thin strip."""
 TOOLTIPS = {
     "binary": "The network's probability of the blue class at every point of the plane: "
               "p = σ(output). White is p = 0.5, the decision boundary; the paler the colour, "
@@ -49,6 +53,18 @@ def pixel_rect(extent: tuple[float, float, float, float], shape: tuple[int, int]
     return QRectF(x0 - dx / 2, y0 - dy / 2, (x1 - x0) + dx, (y1 - y0) + dy)
 
 
+def aspect_ratio(extent: tuple[float, float, float, float]) -> float:
+    """pyqtgraph's locked aspect (x units per pixel over y units per pixel) for a map of
+    ``extent``: 1 (true proportions) unless the ranges differ more than ``ASPECT_LIMIT``
+    times, then whatever draws the extent as a square."""
+    x0, x1, y0, y1 = extent
+    width, height = abs(x1 - x0), abs(y1 - y0)
+    if not (width > 0 and height > 0 and np.isfinite(width) and np.isfinite(height)):
+        return 1.0
+    ratio = height / width
+    return 1.0 if 1.0 / ASPECT_LIMIT <= ratio <= ASPECT_LIMIT else ratio
+
+
 class DecisionMap(QWidget):
     """Decision map (classification) or heat map (regression) of 2-D data, with points."""
 
@@ -69,8 +85,12 @@ class DecisionMap(QWidget):
         self.view = pg.GraphicsLayoutWidget()
         self.view.ci.setContentsMargins(0, 0, 0, 0)
         self.plot = self.view.addPlot()
-        for side in ("left", "bottom"):
-            self.plot.hideAxis(side)
+        tick_font = QFont()
+        tick_font.setPointSize(7)
+        for side in ("left", "bottom"):  # the inputs' own units: scales differ between sets
+            axis = self.plot.getAxis(side)
+            axis.setStyle(tickFont=tick_font, tickLength=-4)
+            axis.setPen(pg.mkPen(current_theme().foreground))
         self.plot.hideButtons()
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
@@ -114,6 +134,10 @@ class DecisionMap(QWidget):
         self._set_points(self.train_points, x_train, y_train)
         self._set_points(self.val_points, x_val, y_val)
         raw = x_train if len(x_val) == 0 else np.concatenate([x_train, x_val])
+        names = info.feature_names[:2] if len(info.feature_names) >= 2 else ("x1", "x2")
+        self.plot.setLabel("bottom", names[0], **{"font-size": "8pt"})
+        self.plot.setLabel("left", names[1], **{"font-size": "8pt"})
+        self.extent = None  # new data: set the range (and proportions) again
         self._set_extent(plot_extent(raw, info.domain))
         self._label_axes(info.feature_names)
 
@@ -141,6 +165,7 @@ class DecisionMap(QWidget):
             return
         self.extent = extent
         x0, x1, y0, y1 = extent
+        self.plot.getViewBox().setAspectLocked(True, ratio=aspect_ratio(extent))
         self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0.0)
 
     # -- frames -------------------------------------------------------------------------

@@ -74,6 +74,29 @@ class DistributionHistory:
         """Bin edges, ``n_bins + 1`` values across ``value_range``."""
         return np.linspace(*self.value_range, self.n_bins + 1)
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The stored columns (``density``, ``x``) and how they are binned (``scale``:
+        half range and interval), for saving with the project."""
+        return {"density": self.density.copy(), "x": self.x.copy(),
+                "scale": np.array([self.half_range, self.interval])}
+
+    def restore(self, arrays: dict[str, np.ndarray]) -> bool:
+        """Take back what ``to_arrays`` gave; False (and nothing changed) if the arrays
+        do not fit this history's bins."""
+        density = np.asarray(arrays.get("density", ()), dtype=np.float32)
+        x = np.asarray(arrays.get("x", ()), dtype=np.float64).reshape(-1)
+        scale = np.asarray(arrays.get("scale", ()), dtype=np.float64).reshape(-1)
+        n = x.size
+        if density.shape != (self.n_bins, n) or scale.size != 2 or \
+                not 0 < n < self.max_columns or not np.all(np.isfinite(scale)):
+            return False
+        self.clear()
+        self._density[:, :n] = density
+        self._x[:n] = x
+        self.n_columns = n
+        self.half_range, self.interval = float(scale[0]), float(scale[1])
+        return True
+
     def add(self, values: np.ndarray, x: float) -> None:
         """Count ``values`` (already subsampled) as the column at time ``x``."""
         values = np.asarray(values).ravel()

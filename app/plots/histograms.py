@@ -81,12 +81,14 @@ class HistogramPair:
 
     def refresh(self) -> None:
         """Redraw both panels from the latest values."""
-        if self.values is None:
+        if self.values is None and not self.history.n_columns:
             return
-        finite = self.values[np.isfinite(self.values)]
-        self.counts, self.edges = np.histogram(finite, bins=CURRENT_BINS) if finite.size else \
-            (np.zeros(CURRENT_BINS, dtype=np.int64), np.linspace(-1, 1, CURRENT_BINS + 1))
-        self.bars.setData(self.edges, self.counts)
+        if self.values is not None:  # (a restored history may come before the weights)
+            finite = self.values[np.isfinite(self.values)]
+            self.counts, self.edges = np.histogram(finite, bins=CURRENT_BINS) \
+                if finite.size else (np.zeros(CURRENT_BINS, dtype=np.int64),
+                                     np.linspace(-1, 1, CURRENT_BINS + 1))
+            self.bars.setData(self.edges, self.counts)
         density = self.history.density
         peak = density.max(axis=0, keepdims=True)
         # square root: a few weights far out stay visible next to the crowded middle
@@ -176,6 +178,36 @@ class WeightHistograms(LazyRefresh, QWidget):
         for pair in (*self.weights.values(), *self.gradients.values()):
             pair.clear()
 
+    def view_state(self) -> dict[str, np.ndarray]:
+        """The distributions over time as ``weights|gradients/<layer id>/<array>`` arrays
+        (saved with a project, so a reopened run shows its history)."""
+        state = {}
+        for kind, pairs in (("weights", self.weights), ("gradients", self.gradients)):
+            for layer_id, pair in pairs.items():
+                if pair.history.n_columns:
+                    for name, value in pair.history.to_arrays().items():
+                        state[f"{kind}/{layer_id}/{name}"] = value
+        return state
+
+    def restore_view_state(self, arrays: dict[str, np.ndarray], layer_ids: list[str]) -> None:
+        """Take back ``view_state()`` for the Dense layers ``layer_ids`` (in network
+        order); ticks "Show gradients" when gradients were saved, so they keep coming."""
+        def saved(kind: str, layer_id: str) -> dict[str, np.ndarray]:
+            prefix = f"{kind}/{layer_id}/"
+            return {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+
+        ids = [i for i in layer_ids if saved("weights", i)]
+        if not ids:
+            return
+        if any(saved("gradients", i) for i in ids) and not self.show_gradients:
+            self.gradient_box.setChecked(True)  # rebuilds, and asks the engine for gradients
+        self._rebuild(ids)
+        for kind, pairs in (("weights", self.weights), ("gradients", self.gradients)):
+            for layer_id, pair in pairs.items():
+                pair.history.restore(saved(kind, layer_id))
+        self._dirty = True
+        self.request_refresh()
+
     def add_update(self, update: Update) -> None:
         """Take the weights (and gradients) an update carries, if any."""
         if update.weights is None:
@@ -192,6 +224,16 @@ class WeightHistograms(LazyRefresh, QWidget):
                 grad = update.gradients.get(f"{layer_id}.weight")
                 if grad is not None:
                     pair.add(grad, x)
+        self._dirty = True
+        self.request_refresh()
+
+    def show_weights(self, weights) -> None:
+        """Show ``weights`` in the current-histogram panels only (a rewound epoch); the
+        over-time panels keep the run's history."""
+        for layer_id, pair in self.weights.items():
+            value = (weights or {}).get(f"{layer_id}.weight")
+            if value is not None:
+                pair.values = subsample(value)
         self._dirty = True
         self.request_refresh()
 

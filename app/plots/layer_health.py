@@ -53,6 +53,7 @@ class LayerHealthView(LazyRefresh, QWidget):
         self.layer_ids: list[str] = []
         self.histories: dict[str, HistoryBuffer] = {}
         self.lines: dict[str, dict[str, pg.PlotDataItem]] = {}
+        self._restored: dict[str, np.ndarray] = {}  # saved histories, until the layers are known
         self._dirty = False
         self._init_refresh()
         self._build()
@@ -161,6 +162,10 @@ class LayerHealthView(LazyRefresh, QWidget):
                 "bad": self.bad_time.plot([], [], pen=pen),
                 "grad_norm": self.grad_time.plot([], [], pen=pen),
                 "update_ratio": self.ratio_time.plot([], [], pen=pen)}
+            rows = self._restored.get(layer_id)
+            if rows is not None:
+                self.histories[layer_id].extend(rows)
+        self._restored = {}
 
     # -- updating ---------------------------------------------------------------------
 
@@ -168,8 +173,34 @@ class LayerHealthView(LazyRefresh, QWidget):
         """Forget the histories (a new run)."""
         for history in self.histories.values():
             history.clear()
+        self._restored = {}
         self._dirty = True
         self.refresh()
+
+    def view_state(self) -> dict[str, np.ndarray]:
+        """Each layer's history as ``<layer id>/<column>`` arrays (saved with a project)."""
+        return {f"{layer_id}/{name}": column
+                for layer_id, history in self.histories.items() if len(history)
+                for name, column in history.to_arrays().items()}
+
+    def restore_view_state(self, arrays: dict[str, np.ndarray]) -> None:
+        """Take back ``view_state()``: the histories are filled in as soon as the first
+        statistics name the layers (the bars need them); malformed entries are skipped."""
+        columns: dict[str, dict[str, np.ndarray]] = {}
+        for key, value in arrays.items():
+            layer_id, _, name = key.rpartition("/")
+            columns.setdefault(layer_id, {})[name] = np.asarray(value, dtype=np.float64)
+        self._restored = {}
+        for layer_id, named in columns.items():
+            if set(named) == set(COLUMNS) and len({v.shape for v in named.values()}) == 1 \
+                    and named["x"].ndim == 1:
+                self._restored[layer_id] = np.column_stack([named[c] for c in COLUMNS])
+        for layer_id, history in self.histories.items():  # layers already known
+            if layer_id in self._restored:
+                history.clear()
+                history.extend(self._restored.pop(layer_id))
+        self._dirty = True
+        self.request_refresh()
 
     def add_stats(self, stats: Sequence[LayerStats] | None, x: float) -> None:
         """Record the layer statistics of a snapshot taken at epoch ``x``."""
@@ -186,6 +217,13 @@ class LayerHealthView(LazyRefresh, QWidget):
                            max(s.grad_norm, FLOOR), min(max(s.update_ratio, FLOOR), 1e12))
         self._dirty = True
         self.request_refresh()
+
+    def show_stats(self, stats: Sequence[LayerStats] | None) -> None:
+        """Show a rewound epoch's statistics in the bars; the lines over time stay."""
+        if stats and [s.layer_id for s in stats] == self.layer_ids:
+            self.stats = tuple(stats)
+            self._dirty = True
+            self.request_refresh()
 
     def refresh(self, force: bool = False) -> None:
         """Redraw (only while visible, unless ``force``)."""

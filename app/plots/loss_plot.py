@@ -166,17 +166,34 @@ class LossPlot(LazyRefresh, QWidget):
             layout.addLayout(self.toolbar)
         layout.addWidget(self.view, 1)
 
+    def mark_epoch(self, epoch: float | None) -> None:
+        """A dashed vertical line at ``epoch`` (None: no line): the epoch the timeline
+        shows the network at."""
+        if not hasattr(self, "_marks"):
+            if epoch is None:
+                return
+            pen = pg.mkPen(current_theme().foreground, width=1, style=Qt.PenStyle.DashLine)
+            plots = [p for p in (self.loss_plot, self.metric_plot) if p is not None]
+            self._marks = [pg.InfiniteLine(angle=90, pen=pen) for _ in plots]
+            for plot, line in zip(plots, self._marks):
+                plot.addItem(line)
+        for line in self._marks:
+            line.setVisible(epoch is not None)
+            if epoch is not None:
+                line.setPos(epoch)
+
     def _legend(self) -> QLabel:
         """A one-line legend in the toolbar (a legend inside a short plot hides the lines)."""
         items = [(TRAIN_COLOR, "<b>━━</b>", "training"),
                  (VALIDATION_COLOR, "<b>━━</b>", "validation")]
         if self.mode == "full":
-            items.append((TRAIN_COLOR, "──", "running mean in the current epoch"))
+            items.append((TRAIN_COLOR, "──", "running mean over the last epoch's batches"))
         label = QLabel("&nbsp;&nbsp;".join(
             f'<span style="color:{color}">{line}</span> {text}' for color, line, text in items))
         label.setToolTip("Thick lines: the exact loss on all training (blue) and validation "
                          "(orange) data at the end of each epoch.\nThin line: the mean of the "
-                         "batch losses so far in the current epoch, so long epochs move too.")
+                         "last epoch's worth of batch losses (a sliding window, so it runs "
+                         "on across epochs and long epochs move too).")
         return label
 
     def add_tool(self, widget: QWidget) -> None:

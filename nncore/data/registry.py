@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -243,6 +244,15 @@ def recipe_of(spec: DataSpec) -> dict[str, Any]:
     if spec.missing_indicator:
         recipe["indicator"] = True
     return recipe
+def data_title(spec: DataSpec) -> str:
+    """A human name for the data a spec loads: the built-in set's title ("Two spirals")
+    or the file's name without its suffix; what a project working on it is called."""
+    if spec.source == "file":
+        return Path(spec.path).stem if spec.path else "Data file"
+    try:
+        return BUILTIN[canonical_name(spec.source)].title
+    except DataError:
+        return str(spec.source)
 
 
 def load_dataset(spec: DataSpec) -> Dataset:
@@ -259,6 +269,10 @@ def load_dataset(spec: DataSpec) -> Dataset:
     Dataset
         Unprepared: pass it with the spec to ``prepare`` for the splits.
     """
+    if spec.source == "drawn":
+        from nncore.data.drawn import load_drawn
+
+        return load_drawn(spec)
     if spec.source == "file":
         if not spec.path:
             raise DataError("a file data set needs a path; choose a file")

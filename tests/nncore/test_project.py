@@ -83,6 +83,27 @@ def test_minimal_project_round_trips(tmp_path):
     assert loaded.weights is None and loaded.history is None and loaded.view == {}
 
 
+def test_view_arrays_round_trip_and_stay_optional(trained_project, tmp_path):
+    import dataclasses
+
+    views = {"histograms/weights/dense-1/density": np.arange(12, dtype=np.float32).reshape(4, 3),
+             "health/dense-1/x": np.array([0.5, 1.0, 2.0])}
+    project = dataclasses.replace(trained_project, view_arrays=views)
+    loaded = load_project(save_project(project, tmp_path / "views.bplab"))
+    _arrays_equal(loaded.view_arrays, views)
+    assert loaded.view_arrays["health/dense-1/x"].dtype == np.float64
+    _arrays_equal(loaded.weights, trained_project.weights)  # nothing else changed
+    plain = load_project(save_project(trained_project, tmp_path / "plain.bplab"))
+    assert plain.view_arrays == {}  # files without them (older ones) load as before
+
+
+def test_oversized_view_arrays_are_refused(tmp_path, monkeypatch):
+    monkeypatch.setattr(project_module, "MAX_VIEW_ARRAY_BYTES", 64)
+    path = _zip(tmp_path / "big.bplab", _document(), _npz(**{"view/histograms/x": np.zeros(9)}))
+    with pytest.raises(ProjectFileError, match="plot histories"):
+        load_project(path)
+
+
 def test_file_is_a_zip_with_project_json_and_arrays_npz(trained_project, tmp_path):
     path = save_project(trained_project, tmp_path / "xor.bplab")
     with zipfile.ZipFile(path) as zf:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -232,6 +233,53 @@ def test_running_loss_is_the_mean_of_the_epoch_batch_objectives():
     assert s.trainer.history.last.running_loss == pytest.approx(np.mean(losses), rel=1e-12)
 
 
+def test_running_loss_runs_on_across_epochs_as_a_one_epoch_window():
+    # 24 samples in batches of 5: 5 steps per epoch. Mid-epoch snapshots must not restart
+    # from one batch at each epoch boundary (the curve then dips at every epoch): they
+    # carry the mean of the last 5 batch objectives, which at an epoch's end is the epoch's.
+    s = session(batch_size=5, epochs=4, dtype="float64")
+    snapshots = list(s.trainer.snapshots(every_steps=1))
+    losses = [snap.batch_loss for snap in snapshots]
+    assert s.trainer.steps_per_epoch == 5 and len(losses) == 20
+    for i, snap in enumerate(snapshots):
+        window = losses[max(0, i - 4):i + 1]
+        assert snap.running_loss == pytest.approx(np.mean(window), rel=1e-12), snap.step
+    for record in s.trainer.history.records:
+        assert record.running_loss == pytest.approx(
+            np.mean(losses[record.step - 5:record.step]), rel=1e-12)
+
+
+def test_running_loss_window_follows_a_batch_size_change():
+    s = session(batch_size=5, epochs=3, dtype="float64")
+    stream = s.trainer.snapshots(every_steps=1)
+    losses = [next(stream).batch_loss for _ in range(5)]  # the first epoch
+    s.trainer.set_batch_size(12)  # 2 steps per epoch from the next epoch on
+    losses.append(next(stream).batch_loss)
+    assert s.trainer.steps_per_epoch == 2
+    assert s.trainer.running_loss == pytest.approx(np.mean(losses[-2:]), rel=1e-12)
+
+
+def test_a_loaded_run_carries_the_gradients_of_its_weights_and_keeps_its_dropout_stream():
+    from nncore.layers import Dropout
+    from nncore.session import session_from_project, session_to_project
+
+    s = session(network=mlp_spec([6], "tanh", dropout=0.3), batch_size=8, epochs=2,
+                dtype="float64")
+    s.trainer.run()
+    loaded = session_from_project(session_to_project(s), splits=s.splits)
+    net, trainer = loaded.network, loaded.trainer
+    x, t = trainer._x[:8], trainer._t[:8]
+    # the objective without dropout (evaluation mode), by central differences
+    numeric = numeric_gradient(lambda _: net.objective(x, t), net.flat.values)
+    analytic = np.concatenate([p.grad.ravel() for p in net.flat.params])
+    assert np.abs(analytic).max() > 1e-6  # not the zeros of a network that never stepped
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-5, atol=1e-9)
+    dropout = next(layer for layer in net.layers if isinstance(layer, Dropout))
+    state = dropout.rng.bit_generator.state
+    trainer.refresh_gradients()
+    assert dropout.rng.bit_generator.state == state and dropout.rate == 0.3
+
+
 def test_classification_history_reports_accuracy():
     s = session(splits=classification_splits(), epochs=3)
     history = s.trainer.run()
@@ -278,6 +326,24 @@ def test_overflowing_inputs_stop_with_non_finite():
     s.trainer.run()
     assert s.trainer.stop_reason is StopReason.NON_FINITE
     np.testing.assert_array_equal(s.network.flat.values, initial)
+
+
+def test_evaluating_a_set_that_overflows_reports_nan_not_warnings():
+    # Test-set scores (`nncore train`) evaluate outside training: logits of +-inf reach the
+    # softmax's matrix products there, and whether BLAS flags them "invalid" depends on the
+    # CPU's kernel. No warning may escape, on any kernel; the loss says what happened.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(12, 2))
+    splits = make_splits(x, rng.integers(0, 3, 12), "multiclass")
+    s = Session(mlp_spec([4], "relu"), TrainingSpec(epochs=1, batch_size=4, seed=0),
+                splits=splits)
+    s.network.flat.values[...] *= 1e30  # a network that has diverged
+    t = np.eye(3, dtype=np.float32)[splits.y_train]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loss, accuracy = s.trainer.evaluate(x.astype(np.float32) * 1e30, t, splits.y_train)
+    assert not math.isfinite(loss)
+    assert 0.0 <= accuracy <= 1.0
 
 
 def test_a_run_stopped_by_a_non_finite_loss_cannot_resume():
