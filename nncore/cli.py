@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 
 from nncore import __version__, cli_sweep
 from nncore.cli_animate import add_animate_flags, cmd_animate
+from nncore.cli_data import add_import_flags, add_inspect_parser, apply_import_flags, cmd_inspect
 from nncore.errors import NNCoreError
 from nncore.spec import (
     AUTO,
@@ -60,6 +61,7 @@ def _add_model_flags(p: argparse.ArgumentParser) -> None:
     data.add_argument("--standardize-target", action="store_true", default=None,
                       help="regression: train on the standardised target (metrics and "
                       "predictions stay in its units)")
+    add_import_flags(data)
     net = p.add_argument_group("network")
     net.add_argument("--hidden", help="hidden layer widths, e.g. 16,16 (empty for none)")
     net.add_argument("--activation", help="hidden activation (tanh, relu, ...)")
@@ -147,11 +149,12 @@ def _data_from_flags(args: argparse.Namespace, base: DataSpec | None) -> DataSpe
     if args.data is not None:
         spec = parse_data_arg(args.data, target=args.target, normalize=args.normalize,
                               val_split=args.val_split)
+        spec = apply_import_flags(args, spec, new_file=True)
     else:
         spec = base or DataSpec()
         changes = {k: v for k, v in (("target", args.target), ("normalize", args.normalize),
                                      ("val_split", args.val_split)) if v is not None}
-        spec = dataclasses.replace(spec, **changes)
+        spec = apply_import_flags(args, dataclasses.replace(spec, **changes), new_file=False)
     if args.test_split is not None:
         spec = dataclasses.replace(spec, test_split=args.test_split)
     if getattr(args, "standardize_target", None):
@@ -288,6 +291,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"{session.splits.info.name}: {session.splits.x_train.shape[0]} training / "
               f"{session.splits.x_val.shape[0]} validation samples; "
               f"{session.network.n_parameters} parameters; loss {session.resolved.loss}")
+        for note in session.splits.info.notes:
+            print(f"note: {note}")
     trainer.run([Progress()])
     findings = _run_doctor(session) if args.report else []
     report = build_report(session, findings)
@@ -402,6 +407,7 @@ COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
                 "explain one training step of backprop, number by number (float64)"),
     "animate": (cmd_animate, "draw a trained project's snapshots as an animated GIF"),
     "sweep": (cli_sweep.cmd_sweep, cli_sweep.HELP),
+    "inspect": (cmd_inspect, "show how a CSV/XLSX file would be imported (dry run)"),
 }
 
 
@@ -411,6 +417,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"nncore {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name, (_, help_text) in COMMANDS.items():
+        if name == "inspect":
+            add_inspect_parser(sub)
+            continue
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == "datasets":
             continue

@@ -265,8 +265,15 @@ class DataSpec:
     points: tuple[tuple[float, ...], ...] = ()
     """The samples of a drawn data set (``source="drawn"``, ``nncore.data.drawn``)."""
     standardize_target: bool = False
+    # the import recipe of a table file (nncore.data.tabular); defaults detect everything
+    roles: Mapping[str, str] = field(default_factory=dict)  # column -> input|ignore ("*": rest)
+    kinds: Mapping[str, str] = field(default_factory=dict)  # column -> numeric|categorical|...
+    missing: str = "auto"  # auto | drop | mean | median | mode
+    missing_indicator: bool = False  # add a 0/1 "column missing" input per filled column
+    fingerprint: str = ""  # the file's size and hash when the recipe was made ("" unchecked)
 
 
+MISSING_POLICIES = ("auto", "drop", "mean", "median", "mode")
 NORMALIZATIONS = (AUTO, "none", "standard", "minmax")
 
 
@@ -562,6 +569,13 @@ def validate_data(spec: DataSpec) -> list[Problem]:
     if not (isinstance(spec.seed, int) and spec.seed >= 0):
         problems.append(Problem("data.seed", f"must be a whole number >= 0, got {spec.seed!r}",
                                 "use e.g. 0"))
+    if spec.missing not in MISSING_POLICIES:
+        problems.append(Problem("data.missing", f"unknown missing-value policy "
+                                f"{spec.missing!r}", f"use one of {list(MISSING_POLICIES)}"))
+    for column, role in spec.roles.items():
+        if role not in ("input", "ignore"):
+            problems.append(Problem("data.roles", f"column {column!r} has unknown role "
+                                    f"{role!r}", "use input or ignore"))
     return problems
 
 

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import html
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -38,12 +40,18 @@ from app.widgets.option_form import OPTION_LABELS, OptionForm
 from app.widgets.scaling_fields import ScalingFields
 from app.widgets.target_chooser import TargetChooser
 from app.widgets.tooltips import rich_tooltip
-from nncore.data import BUILTIN, Splits, load_builtin
+from nncore.data import BUILTIN, Splits, file_format, load_builtin
+from nncore.data.provenance import file_fingerprint
+from nncore.errors import NNCoreError
 from nncore.spec import DataSpec
 
+if TYPE_CHECKING:
+    from app.widgets.import_dialog import ImportDialog
+
 SMALL_FIELD_WIDTH = 64
-FILE_FILTER = ("Data files (*.csv *.tsv *.txt *.dat *.gz *.npz *.idx *.idx1 *.idx3 *ubyte);;"
-               "All files (*)")
+FILE_FILTER = ("Data files (*.csv *.tsv *.txt *.dat *.gz *.zip *.xlsx *.npz *.idx *.idx1 *.idx3 "
+               "*ubyte);;All files (*)")
+TABLE_FORMATS = ("csv", "xlsx")
 
 
 
@@ -82,6 +90,14 @@ class DataPanel(QWidget):
         self.normalize, self.seed, self.new_seed = (self.scaling.normalize, self.scaling.seed,
                                                     self.scaling.new_seed)
         self.target = TargetChooser(self)
+        self.import_button = QPushButton("Columns and import…", self)
+        self.import_button.setToolTip(rich_tooltip(
+            "Preview the table; choose each column's type and role, the target, the task and "
+            "what to do with missing values."))
+        self.locate_button = QPushButton("Locate file…", self)
+        self.locate_button.setToolTip(rich_tooltip(
+            "The project's data file is not where it was saved: point to it."))
+        self.import_dialog: ImportDialog | None = None
         self.summary = QLabel(self)
         self.summary.setWordWrap(True)
         self.summary.setStyleSheet("font-size: 8pt;")
@@ -107,6 +123,11 @@ class DataPanel(QWidget):
         layout.addWidget(self.options)
         layout.addLayout(form)
         layout.addWidget(self.scaling)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.import_button)
+        buttons.addWidget(self.locate_button)
+        buttons.addStretch(1)
+        layout.addLayout(buttons)
         layout.addWidget(self.summary)
         layout.addWidget(self.error)
         layout.addStretch(1)
@@ -142,6 +163,8 @@ class DataPanel(QWidget):
         self.scaling.edited.connect(lambda field, value, text, key: self._edit(
             text, key or None, **{field: value}))
         self.target.activated.connect(self._on_target_activated)
+        self.import_button.clicked.connect(lambda: self.open_import_dialog())
+        self.locate_button.clicked.connect(self.locate_file)
 
     # -- editing -----------------------------------------------------------------------
 
@@ -194,15 +217,56 @@ class DataPanel(QWidget):
         return path or None
 
     def open_file(self, path: str | None = None) -> None:
-        """Try ``path`` (or ask for one); it becomes the data only if it loads."""
+        """Try ``path`` with the detected defaults (or ask for one and, for a table, show
+        the import dialog); it becomes the data only if it loads."""
         self.picker.set_current(self.document.data.source, self.document.data.path)
+        asked = path is None
         path = path or self.ask_file_path()
         if not path:
             return
+        if asked and _is_table(path):
+            self.open_import_dialog(path)
+            return
+        self._try_file(self._fresh_spec(path), f"Open {Path(path).name}")
+
+    def _fresh_spec(self, path: str) -> DataSpec:
         old = self.document.data
-        spec = DataSpec("file", {}, path=str(path), val_split=old.val_split,
+        return DataSpec("file", {}, path=str(path), val_split=old.val_split,
                         test_split=old.test_split, seed=old.seed)
-        self._try_file(spec, f"Open {Path(path).name}")
+
+    def open_import_dialog(self, path: str | None = None) -> ImportDialog | None:
+        """The import dialog for ``path`` (default: the current file), shown non-modally;
+        accepting it tries the recipe like any file."""
+        current = self.document.data
+        path = str(path or current.path or "")
+        if not path:
+            return None
+        base = current if current.source == "file" and current.path == path else \
+            self._fresh_spec(path)
+        if self.import_dialog is not None:
+            self.import_dialog.close()
+        from app.widgets.import_dialog import ImportDialog  # pandas: only when importing
+
+        dialog = ImportDialog(path, base, self)
+        dialog.accepted.connect(lambda: self._try_file(dialog.spec(),
+                                                       f"Import {Path(path).name}"))
+        self.import_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def locate_file(self) -> None:
+        """Point a project whose data file moved to the file's new place."""
+        path = self.ask_file_path()
+        if not path:
+            return
+        try:
+            fingerprint = file_fingerprint(path)
+        except NNCoreError as err:
+            self._show_error(str(err))
+            return
+        spec = dataclasses.replace(self.document.data, path=str(path),
+                                   fingerprint=fingerprint)
+        self._try_file(spec, f"Locate {Path(path).name}")
 
     def _try_file(self, spec: DataSpec, text: str) -> None:
         self._clear_error()
@@ -298,6 +362,9 @@ class DataPanel(QWidget):
         shown = self.target.set_file(spec.path if spec.source == "file" else None, spec.target)
         self.target.setVisible(shown)
         self.target_label.setVisible(shown)
+        self.import_button.setVisible(spec.source == "file" and _is_table(spec.path))
+        self.locate_button.setVisible(spec.source == "file" and bool(spec.path)
+                                      and not Path(spec.path).exists())
 
     def loaded_splits(self) -> Splits | None:
         """The data source's splits if they belong to the document's current spec."""
@@ -335,6 +402,14 @@ def builtin_input_count(name: str) -> int | None:
     return int(load_builtin(name).x.shape[1])
 
 
+def _is_table(path: str | None) -> bool:
+    """Whether ``path`` is a readable CSV/XLSX table (what the import dialog handles)."""
+    try:
+        return bool(path) and file_format(path) in TABLE_FORMATS
+    except NNCoreError:
+        return False
+
+
 def summary_text(splits: Splits, with_rows: bool = False) -> str:
     """'800 train · 200 val · 0 test' and '2 features · 2 classes' for the panel.
 
@@ -354,4 +429,5 @@ def summary_text(splits: Splits, with_rows: bool = False) -> str:
         names = ", ".join(info.class_names[:4]) + ("…" if len(info.class_names) > 4 else "")
         task = f"{info.n_classes} classes" + (f" ({names})" if names and
                                                 info.n_classes <= 4 else "")
-    return f"{counts}<br>{inputs} · {task}"
+    notes = "".join(f"<br>{html.escape(note)}" for note in info.notes[:3])
+    return f"{counts}<br>{inputs} · {task}{notes}"

@@ -139,6 +139,17 @@ class DecisionMap(QWidget):
         self.plot.setLabel("left", names[1], **{"font-size": "8pt"})
         self.extent = None  # new data: set the range (and proportions) again
         self._set_extent(plot_extent(raw, info.domain))
+        self._label_axes(info.feature_names)
+
+    def _label_axes(self, names: tuple[str, ...]) -> None:
+        """Real column names on the axes (a file's); the built-ins' x1, x2 stay unlabelled."""
+        named = len(names) == 2 and tuple(names) != ("x1", "x2")
+        for side, name in zip(("bottom", "left"), names[:2], strict=False):
+            if named:
+                self.plot.showAxis(side)
+                self.plot.setLabel(side, name)
+            else:
+                self.plot.hideAxis(side)
 
     def _set_points(self, item: pg.ScatterPlotItem, x: np.ndarray, y: np.ndarray) -> None:
         if self.task == "regression":

@@ -71,7 +71,7 @@ class FitCurvePlot(QWidget):
             return
         info = splits.info
         self.plot.setLabel("bottom", info.feature_names[0] if info.feature_names else "x")
-        self.plot.setLabel("left", "y")
+        self.plot.setLabel("left", info.target_name or "y")
         xs, ys = [], []
         for item, which in ((self.train_points, "train"), (self.val_points, "val")):
             x = _raw_x(splits, which)

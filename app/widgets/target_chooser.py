@@ -1,14 +1,12 @@
 """Choose what to predict in your own file: a CSV column or an NPZ array.
 
-The choices come from a light-weight peek (the first two lines of a CSV, the names in an
-``.npz``), not a full load; the loader then decides for real and reports problems.
+The choices come from a light-weight peek (a table's first rows read by the loader's own
+parser, the names in an ``.npz``), not a full load; the loader then decides for real.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
-import itertools
 import zipfile
 import zlib
 from pathlib import Path
@@ -21,16 +19,13 @@ from app.widgets.tooltips import rich_tooltip
 from nncore.data import file_format
 from nncore.errors import NNCoreError
 
-MAX_PEEK_CHARS = 1_000_000
-"""Characters of one CSV line the chooser reads at most."""
-
 
 def file_columns(path: str | Path) -> tuple[list[str], str | None]:
     """What a file can predict, and what it predicts by default: ``(choices, default)``.
 
-    A light-weight peek for the target chooser (the loader decides for real): a CSV's
-    header names (``column 1..n`` without a header; default the last), an ``.npz``'s
-    arrays other than the inputs (default ``y``); IDX files pair their labels themselves.
+    A table's column names as the loader reads them (the same parser, on its first rows;
+    default the last column), an ``.npz``'s arrays other than the inputs (default ``y``);
+    IDX files pair their labels themselves.
     """
     path = Path(path)
     kind = file_format(path)
@@ -38,42 +33,12 @@ def file_columns(path: str | Path) -> tuple[list[str], str | None]:
         with np.load(path, allow_pickle=False) as archive:
             names = [n for n in archive.files if n not in ("x", "x_test", "y_test")]
         return names, "y" if "y" in names else None
-    if kind != "csv":
+    if kind not in ("csv", "xlsx"):
         return [], None
-    columns = _csv_header(path)
+    from nncore.data.csvfile import table_columns  # imports pandas: only for tables
+
+    columns = table_columns(path)
     return columns, columns[-1] if columns else None
-
-
-def _csv_header(path: Path) -> list[str]:
-    with open(path, "rb") as f:
-        gzipped = f.read(2) == b"\x1f\x8b"
-    opener = gzip.open if gzipped else open
-    with opener(path, "rt", encoding="utf-8-sig", errors="replace", newline="") as f:
-        lines = []
-        # a bounded read: a file (or a gzip bomb) without line breaks, or of nothing but
-        # blank lines, is not read whole on the GUI thread
-        for line in itertools.islice(iter(lambda: f.readline(MAX_PEEK_CHARS), ""), 1000):
-            if line.strip() and not line.lstrip().startswith("#"):
-                lines.append(line)
-            if len(lines) == 2:
-                break
-    if not lines:
-        return []
-    delimiter = next((d for d in ("\t", ";", ",") if d in lines[0]), ",")
-    rows = list(csv.reader(lines, delimiter=delimiter))
-    first = [cell.strip() for cell in rows[0]]
-
-    def number(text: str) -> bool:
-        try:
-            float(text.replace(",", ".") if delimiter != "," else text)
-        except ValueError:
-            return False
-        return True
-
-    below = rows[1] if len(rows) > 1 else []
-    header = any(c and not number(c) and i < len(below) and number(below[i].strip())
-                 for i, c in enumerate(first))
-    return first if header else [f"column {i + 1}" for i in range(len(first))]
 
 
 class TargetChooser(CompactComboBox):

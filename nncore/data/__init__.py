@@ -8,7 +8,6 @@ splits it and fits the input transform; ``parse_data_arg`` reads the CLI's ``--d
 from __future__ import annotations
 
 from nncore.data.argument import parse_data_arg
-from nncore.data.csvfile import load_csv
 from nncore.data.dataset import Dataset, DatasetInfo, Preprocessing, Splits
 from nncore.data.features import DERIVED_FEATURES, add_features, canonical_features
 from nncore.data.files import FILE_OPTIONS, file_format, load_file, load_npz
@@ -66,3 +65,12 @@ __all__ = [
     "split_indices",
     "validate_options",
 ]
+
+
+def __getattr__(name: str):
+    """``load_csv`` on first use: it imports pandas, which the built-in sets never need."""
+    if name == "load_csv":
+        from nncore.data.csvfile import load_csv
+
+        return load_csv
+    raise AttributeError(f"module 'nncore.data' has no attribute {name!r}")

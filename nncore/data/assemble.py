@@ -59,6 +59,18 @@ def to_float32(values: np.ndarray, path: Path | str, what: str) -> Array:
     return values.astype(np.float32)
 
 
+def check_class_count(names: Sequence[str], path: Path | str, what: str) -> None:
+    """Refuse a single class or more than ``MAX_CLASSES`` (an ID column as the target)."""
+    if len(names) < 2:
+        only = names[0] if names else "none"
+        raise DataError(f"{path}: {what} has a single class ({only}); a classifier needs "
+                        "at least two classes, or choose another target column")
+    if len(names) > MAX_CLASSES:
+        raise DataError(f"{path}: {what} has {len(names)} different values, too many to be "
+                        f"class labels (at most {MAX_CLASSES}); choose another target column "
+                        "or the task 'regression'")
+
+
 def encode_labels(values: np.ndarray, path: Path | str,
                   what: str) -> tuple[np.ndarray, tuple[str, ...]]:
     """Class labels re-numbered ``0..K-1`` in sorted order, and the class names.
@@ -75,15 +87,8 @@ def encode_labels(values: np.ndarray, path: Path | str,
         The original values, as text, in label order.
     """
     classes, labels = np.unique(values, return_inverse=True)
-    if len(classes) < 2:
-        only = classes[0] if len(classes) else "none"
-        raise DataError(f"{path}: {what} has a single class ({only!s}); a classifier needs "
-                        "at least two classes, or choose another target column")
-    if len(classes) > MAX_CLASSES:
-        raise DataError(f"{path}: {what} has {len(classes)} different values, too many to be "
-                        f"class labels (at most {MAX_CLASSES}); choose another target column "
-                        "or treat it as regression")
     names = tuple(str(c).strip() for c in classes.tolist())
+    check_class_count(names, path, what)
     return labels.astype(np.int64).reshape(-1), names
 
 

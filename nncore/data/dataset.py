@@ -34,6 +34,8 @@ class DatasetInfo:
     source: str = ""
     recommended_normalize: str = "none"
     domain: tuple[tuple[float, float], ...] | None = None  # plot range per raw feature (2-D/1-D)
+    notes: tuple[str, ...] = ()  # what a table import did (rows dropped, task chosen, ...)
+    target_name: str = ""  # the target column of a table ("" for built-ins: "y")
 
     @property
     def is_classification(self) -> bool:

@@ -1,9 +1,11 @@
-"""Your own data: recognise a file's format and load it (CSV, NumPy ``.npz``, IDX).
+"""Your own data: recognise a file's format and load it (tables, NumPy ``.npz``, IDX).
 
-The format is recognised from the content, not the name: a zip archive is an ``.npz``,
-two zero bytes and an IDX type byte start an IDX file (also inside gzip), anything else is
-read as CSV text. ``target`` names what to predict in each format: a column (CSV), an
-array (NPZ, default ``y``) or the labels file (IDX, default: found by name).
+The format is recognised from the content, not the name: a zip archive is an ``.xlsx``
+workbook (it holds ``xl/workbook.xml``), an ``.npz`` (it holds ``.npy`` members) or a
+zipped CSV; two zero bytes and an IDX type byte start an IDX file (also inside gzip),
+anything else is read as CSV text. ``target`` names what to predict in each format: a
+column (tables), an array (NPZ, default ``y``) or the labels file (IDX, default: found by
+name).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from typing import Any
 import numpy as np
 
 from nncore.data.assemble import encode_labels, file_dataset, to_float32
-from nncore.data.csvfile import CSV_TASKS, load_csv
 from nncore.data.dataset import Dataset
 from nncore.data.idx import IDX_TYPES, images_to_inputs, load_idx, pixel_names
 from nncore.data.limits import check_file, check_fits, human_bytes
@@ -26,14 +27,18 @@ from nncore.errors import DataError
 from nncore.npy_header import read_npy_header
 
 FILE_OPTIONS: dict[str, tuple[str, ...]] = {
-    "csv": ("delimiter", "header", "task"),
+    "csv": ("delimiter", "header", "task", "encoding", "max_levels"),
+    "xlsx": ("header", "task", "max_levels"),
     "npz": ("task",),
     "idx": (),
 }
 """Options each format accepts in ``DataSpec.options`` (``format`` forces the format)."""
 
+CSV_TASKS = ("auto", "classification", "regression")
+"""The ``task`` option's values (tables and NPZ)."""
+
 FILE_SUFFIXES = (".csv", ".tsv", ".txt", ".dat", ".npz", ".idx", ".gz", "ubyte", ".idx1",
-                 ".idx3")
+                 ".idx3", ".xlsx", ".zip")
 """Name endings the CLI treats as files rather than built-in names."""
 
 
@@ -49,7 +54,7 @@ def file_format(path: Path | str) -> str:
         except (OSError, EOFError, zlib.error):
             return "idx" if ".idx" in path.name or "ubyte" in path.name else "csv"
     if start[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
-        return "npz"
+        return _zip_format(path)
     if start[:6] == b"\x93NUMPY":
         raise DataError(f"{path}: is a single NumPy array (.npy); save the inputs and the "
                         "targets together with np.savez(path, x=x, y=y)")
@@ -58,8 +63,23 @@ def file_format(path: Path | str) -> str:
     return "csv"
 
 
+def _zip_format(path: Path) -> str:
+    """``xlsx``, ``npz`` or ``csv`` (a zipped table) for a zip archive."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return "npz"  # the .npz reader explains what is damaged
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if names and not any(n.endswith(".npy") for n in names):
+        return "csv"
+    return "npz"
+
+
 def load_file(path: Path | str, *, target: str | int | None = None,
-              options: Mapping[str, Any] | None = None) -> Dataset:
+              options: Mapping[str, Any] | None = None,
+              recipe: Mapping[str, Any] | None = None) -> Dataset:
     """Load a CSV, NPZ or IDX file as a data set.
 
     Parameters
@@ -69,7 +89,10 @@ def load_file(path: Path | str, *, target: str | int | None = None,
         CSV: a column name or 0-based number (default last). NPZ: the target array's
         name (default ``y``). IDX: the labels file (default: found by name).
     options : mapping, optional
-        ``format`` (``csv``/``npz``/``idx``) and the format's ``FILE_OPTIONS``.
+        ``format`` (``csv``/``xlsx``/``npz``/``idx``) and the format's ``FILE_OPTIONS``.
+    recipe : mapping, optional
+        Tables only: ``roles``, ``kinds``, ``missing``, ``indicator`` (see
+        ``nncore.data.tabular``).
 
     Raises
     ------
@@ -80,13 +103,18 @@ def load_file(path: Path | str, *, target: str | int | None = None,
     kind = options.pop("format", None) or file_format(path)
     if kind not in FILE_OPTIONS:
         raise DataError(f"{path}: unknown format {kind!r}; use one of {list(FILE_OPTIONS)}")
+    if recipe and kind not in ("csv", "xlsx"):
+        raise DataError(f"{path}: column roles, types and missing-value policies apply to "
+                        f"tables (CSV, XLSX), not to a {kind} file; remove them")
     unknown = sorted(set(options) - set(FILE_OPTIONS[kind]))
     if unknown:
         raise DataError(f"{path}: unknown option {unknown[0]!r} for a {kind} file; valid "
                         f"options: {list(FILE_OPTIONS[kind]) or 'none'}")
     try:
-        if kind == "csv":
-            return load_csv(path, target=target, **options)
+        if kind in ("csv", "xlsx"):
+            from nncore.data.csvfile import load_csv  # pandas is imported only for tables
+
+            return load_csv(path, target=target, **options, **dict(recipe or {}))
         if kind == "npz":
             return load_npz(path, target=target, **options)
         return load_idx(path, labels=None if target is None else _beside(path, target))

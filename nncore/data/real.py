@@ -15,7 +15,6 @@ from pathlib import Path
 import numpy as np
 
 from nncore.data.cache import Arrays, cached_arrays
-from nncore.data.csvfile import load_csv
 from nncore.data.dataset import Dataset, DatasetInfo
 from nncore.data.idx import pixel_names, pixels_to_unit, read_idx
 from nncore.errors import DataError
@@ -91,6 +90,8 @@ def load_table(name: str) -> Dataset:
     """One of the shipped ``TABLES`` (``iris``, ``wine``, ``breast-cancer``, ``digits``)."""
     table = TABLES[name]
     path = resource(table.file)
+    from nncore.data.csvfile import load_csv  # pandas is imported only when needed
+
     raw = load_csv(path, header=False if table.image_shape else None,
                    task="classification")
     shape = (table.n_samples, len(table.feature_names), len(table.class_names))

@@ -22,6 +22,7 @@ import numpy as np
 from nncore.data import logic, real, regression, synthetic
 from nncore.data.dataset import Dataset
 from nncore.data.files import load_file
+from nncore.data.provenance import check_fingerprint
 from nncore.errors import DataError
 from nncore.spec import DataSpec
 
@@ -231,6 +232,18 @@ def load_builtin(name: str, options: Mapping[str, Any] | None = None,
     return entry.make(values, np.random.default_rng([int(seed), GENERATE_STREAM]))
 
 
+def recipe_of(spec: DataSpec) -> dict[str, Any]:
+    """The table-import recipe a ``DataSpec`` holds, as ``load_file``'s ``recipe``."""
+    recipe: dict[str, Any] = {}
+    if spec.roles:
+        recipe["roles"] = dict(spec.roles)
+    if spec.kinds:
+        recipe["kinds"] = dict(spec.kinds)
+    if spec.missing != "auto":
+        recipe["missing"] = spec.missing
+    if spec.missing_indicator:
+        recipe["indicator"] = True
+    return recipe
 def data_title(spec: DataSpec) -> str:
     """A human name for the data a spec loads: the built-in set's title ("Two spirals")
     or the file's name without its suffix; what a project working on it is called."""
@@ -263,7 +276,9 @@ def load_dataset(spec: DataSpec) -> Dataset:
     if spec.source == "file":
         if not spec.path:
             raise DataError("a file data set needs a path; choose a file")
-        return load_file(spec.path, target=spec.target, options=spec.options)
+        check_fingerprint(spec.path, spec.fingerprint)
+        return load_file(spec.path, target=spec.target, options=spec.options,
+                         recipe=recipe_of(spec))
     if spec.target is not None:
         raise DataError(f"a target column ({spec.target!r}) applies to files only; the "
                         f"built-in set {spec.source!r} has its own targets")

@@ -442,7 +442,7 @@ def test_loading_indicator_and_load_errors(data_panel, data_source):
     assert "the file vanished" in data_panel.error.text()
 
 
-MALFORMED = "a,b,label\n1,2,x\n3,oops,y\n5,6,x\n"
+MALFORMED = "a,b,label\n1,2,x\n3,4,y,oops\n5,6,x\n"  # a row with an extra field
 
 
 def test_a_malformed_csv_shows_the_error_and_keeps_the_working_data(qtbot, data_panel,
@@ -450,13 +450,12 @@ def test_a_malformed_csv_shows_the_error_and_keeps_the_working_data(qtbot, data_
                                                                    monkeypatch):
     path = tmp_path / "broken.csv"
     path.write_text(MALFORMED)
-    monkeypatch.setattr(data_panel, "ask_file_path", lambda: str(path))
     steps = document.undo_stack.count()
     with qtbot.waitSignal(data_panel.probe.failed, timeout=TIMEOUT):
-        data_panel.picker.open_button.click()
+        data_panel.open_file(str(path))
     assert data_panel.error.isVisibleTo(data_panel)
     text = data_panel.error.text()
-    assert "broken.csv" in text and "oops" in text and "still Two spirals" in text
+    assert "broken.csv" in text and "line 3 has 4 fields" in text and "still Two spirals" in text
     assert document.data == DataSpec("spirals")
     assert document.undo_stack.count() == steps
     assert data_panel.picker.current_name() == "spirals"
@@ -468,9 +467,8 @@ def test_a_good_csv_becomes_the_data_with_a_target_chooser(qtbot, data_panel, do
     path = tmp_path / "pets.csv"
     rows = [f"{i % 7},{(i * 3) % 5},{i % 4},{'cat' if i % 2 else 'dog'}" for i in range(40)]
     path.write_text("height,weight,age,kind\n" + "\n".join(rows) + "\n")
-    monkeypatch.setattr(data_panel, "ask_file_path", lambda: str(path))
     with qtbot.waitSignal(data_source.splits_changed, timeout=TIMEOUT):
-        data_panel.open_file()
+        data_panel.open_file(str(path))
     assert document.data.source == "file" and document.data.path == str(path)
     assert data_panel.picker.current_name() == "file"
     assert data_panel.target.isVisibleTo(data_panel)
@@ -490,13 +488,15 @@ def test_choosing_another_target_column_reloads_or_explains(qtbot, data_panel, d
     path.write_text("height,age,kind\n" + "\n".join(rows) + "\n")
     with qtbot.waitSignal(data_source.splits_changed, timeout=TIMEOUT):
         data_panel.open_file(str(path))
-    # predicting "age" would make the text column "kind" an input: refused, explained
+    # a file whose other columns all become ignored cannot predict "age": explained
+    path.write_text("height,age,kind\n" + "\n".join(f"h{i},{i % 4},k{i}" for i in range(40))
+                    + "\n")
     data_panel.target.setCurrentIndex(1)
     with qtbot.waitSignal(data_panel.probe.failed, timeout=TIMEOUT):
         data_panel.target.activated.emit(1)
     assert document.data.target is None
     assert data_panel.target.currentText() == "kind"
-    assert "kind" in data_panel.error.text() and data_panel.error.isVisibleTo(data_panel)
+    assert "age" in data_panel.error.text() and data_panel.error.isVisibleTo(data_panel)
     path.write_text("height,age,kind\n" + "\n".join(r.replace("cat", "1").replace("dog", "0")
                                                      for r in rows) + "\n")
     data_panel.target.setCurrentIndex(1)

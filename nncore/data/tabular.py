@@ -1,0 +1,297 @@
+"""Turn a table into training data by an import recipe: roles, encodings, missing values.
+
+The recipe (``Recipe``; stored in ``DataSpec`` so a project re-applies it exactly):
+
+- **target**: a column name (with or without surrounding quotes, any case) or a 0-based
+  number; default the last column. Rows whose target is missing are dropped and counted.
+- **task**: ``auto`` decides from the target: text, two values or at most
+  ``MAX_AUTO_CLASSES`` distinct whole numbers (with ``MIN_CLASS_SIZE`` rows per value on
+  average) are classes; other numbers regression.
+  Whole-number targets with three or more values are ambiguous and get a note saying
+  which task was chosen and how to choose the other.
+- **roles** (``input``/``ignore`` per column; the key ``*`` sets the default for columns
+  not named): by default numeric and categorical columns are inputs, identifiers, free
+  text, dates and empty columns are ignored.
+- **kinds** override the detected kind (``numeric``, ``categorical``, ``date``...).
+- **encoding**: numbers stay as they are (scaled later by ``prepare``); categorical inputs
+  become one-hot columns named ``column=level`` (at most ``max_levels`` per column: the
+  rarest levels are grouped as ``column=other``); date inputs become year, month, day and
+  weekday; identifiers or text made inputs are treated as categorical.
+- **missing** input values: ``drop`` the rows, or fill with the column's ``mean``,
+  ``median`` or most frequent value (``mode``; categorical columns always take the most
+  frequent level); ``auto`` drops when at most ``AUTO_DROP_FRACTION`` of the rows are
+  affected, else fills with the median (numbers) / the most frequent level.
+  ``indicator`` adds a 0/1 ``column missing`` input per filled column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from nncore.data.assemble import FLOAT32_MAX, describe_bad
+from nncore.data.recipe import (
+    AUTO_DROP_FRACTION,
+    DEFAULT_INPUT_KINDS,
+    ImportPlan,
+    Recipe,
+    check_recipe,
+    match_column,
+)
+from nncore.data.schema import Column, date_parts, infer_schema, levels_of
+from nncore.data.table import RawTable
+from nncore.data.targets import decode_target
+from nncore.errors import DataError
+
+
+def _apply_kinds(columns: list[Column], recipe: Recipe, table: RawTable) -> list[Column]:
+    names = [c.name for c in columns]
+    wanted = {match_column(names, k, table.path): v for k, v in recipe.kinds.items()}
+    out = []
+    for column in columns:
+        kind = wanted.get(column.name)
+        if kind is not None and kind != column.kind:
+            column = _convert(column, kind, table)
+        out.append(column)
+    return out
+
+
+def _convert(column: Column, kind: str, table: RawTable) -> Column:
+    """``column`` read as ``kind`` (numbers must all parse: else a message naming the cell)."""
+    if kind == "numeric" and column.numbers is None:
+        strings = column.strings
+        numbers = pd.to_numeric(strings, errors="coerce").to_numpy(np.float64, na_value=np.nan)
+        bad = strings.notna().to_numpy() & np.isnan(numbers)
+        if bad.any():
+            row = strings.index[np.argmax(bad)]
+            raise DataError(f"{table.path}: {table.place} {table.line_of(row)}, column "
+                            f"{column.position + 1} ({column.name!r}): {strings[row]!r} is not "
+                            "a number; fix the cell, or read the column as categorical")
+        return Column(column.name, column.position, kind, column.n_missing, column.n_unique,
+                      column.example, numbers=numbers)
+    if kind == "date":
+        parts, _ = date_parts(column)
+        if np.isnan(parts[:, 0]).sum() > column.n_missing:
+            raise DataError(f"{table.path}: column {column.name!r} does not hold dates "
+                            "(e.g. 2024-03-01); read it as another type")
+    strings = levels_of(column) if kind != "numeric" else column.strings
+    numbers = column.numbers if kind == "numeric" else None
+    strings = None if kind == "numeric" and column.strings is None else strings
+    n_unique = None if strings is None else int(strings.dropna().nunique())
+    return Column(column.name, column.position, kind, column.n_missing, n_unique,
+                  column.example, f"{column.name!r} read as {kind} (detected {column.kind})",
+                  numbers=numbers, strings=strings)
+
+
+def _roles(columns: list[Column], target: str, recipe: Recipe, path: Any) -> dict[str, str]:
+    names = [c.name for c in columns]
+    default = recipe.roles.get("*")
+    given = {match_column(names, k, path): v for k, v in recipe.roles.items() if k != "*"}
+    roles: dict[str, str] = {}
+    for column in columns:
+        if column.name == target:
+            continue
+        role = given.get(column.name) or default or (
+            "input" if column.kind in DEFAULT_INPUT_KINDS else "ignore")
+        if role == "input" and column.kind == "empty":
+            raise DataError(f"{path}: column {column.name!r} holds no values; it cannot be an "
+                            "input")
+        roles[column.name] = role
+    if not any(r == "input" for r in roles.values()):
+        raise DataError(f"{path}: no input columns: every column other than the target "
+                        f"{target!r} is ignored (identifiers, text, dates, empty); choose "
+                        "inputs with --inputs or make a column an input")
+    return roles
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass
+class _Block:
+    """The input columns one table column becomes (float64, NaN where missing)."""
+
+    column: Column
+    values: np.ndarray  # (n, k)
+    names: list[str]
+    categorical: bool
+
+
+def _check_finite(column: Column, values: np.ndarray, table: RawTable, rows: np.ndarray) -> None:
+    with np.errstate(invalid="ignore"):
+        bad = np.abs(values) > FLOAT32_MAX  # infinities too; NaN (missing) compares False
+    if bad.any():
+        i = int(np.argmax(bad))
+        row = table.frame.index[rows[i]]
+        raise DataError(f"{table.path}: {table.place} {table.line_of(row)}, column "
+                        f"{column.position + 1} ({column.name!r}): "
+                        f"{describe_bad(float(values[i]))} is not a finite float32 number; "
+                        "remove or replace infinite and huge values")
+
+
+def _one_hot(column: Column, keep: np.ndarray, max_levels: int, plan: ImportPlan) -> _Block:
+    """One 0/1 column per level, most frequent first; NaN rows where the value is missing."""
+    if column.codes is not None:  # coded while the schema was inferred
+        codes, uniques = column.codes[keep], column.levels
+    else:
+        codes, uniques = pd.factorize(levels_of(column)[keep], use_na_sentinel=True)
+    present = codes >= 0
+    counts = np.bincount(codes[present], minlength=len(uniques))
+    order = np.argsort(-counts, kind="stable")  # ties keep the order of appearance
+    levels = [str(uniques[i]) for i in order]
+    names = [f"{column.name}={level}" for level in levels]
+    if len(levels) > max_levels:
+        plan.notes.append(f"column {column.name!r}: {len(levels)} levels, the "
+                          f"{len(levels) - max_levels + 1} rarest grouped as 'other'")
+        names = [*names[:max_levels - 1], f"{column.name}=other"]
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.minimum(np.arange(len(order)), len(names) - 1)
+    values = np.zeros((len(codes), len(names)), dtype=np.float32)
+    rows = np.flatnonzero(present)
+    values[rows, rank[codes[rows]]] = 1.0
+    values[~present] = np.nan
+    return _Block(column, values, names, True)
+
+
+def _block(column: Column, keep: np.ndarray, recipe: Recipe, plan: ImportPlan,
+           table: RawTable) -> _Block:
+    rows = np.flatnonzero(keep)
+    if column.kind == "numeric" or (column.kind == "identifier" and column.strings is None):
+        values = column.numbers[rows] if len(rows) != len(keep) else column.numbers
+        _check_finite(column, values, table, rows)
+        return _Block(column, values.reshape(-1, 1), [column.name], False)
+    if column.kind == "date":
+        parts, names = date_parts(column)
+        return _Block(column, parts[rows], names, False)
+    return _one_hot(column, keep, recipe.max_levels, plan)
+
+
+def _mode(values: np.ndarray) -> float:
+    present = values[~np.isnan(values)]
+    if not len(present):
+        return 0.0
+    uniques, counts = np.unique(present, return_counts=True)
+    return float(uniques[np.argmax(counts)])
+
+
+def _fill(block: _Block, policy: str, plan: ImportPlan) -> np.ndarray | None:
+    """Fill ``block``'s missing rows in place; the 0/1 indicator of those rows."""
+    if not block.values.shape[1]:
+        return None
+    missing = np.isnan(block.values[:, 0])
+    if not missing.any():
+        return None
+    if not block.values.flags.writeable:  # a view of the frame's column
+        block.values = block.values.copy()
+    if block.categorical:
+        counts = np.nansum(block.values, axis=0)
+        block.values[missing] = 0.0
+        block.values[missing, int(np.argmax(counts))] = 1.0
+        plan.filled[block.column.name] = "most frequent"
+        return missing
+    for j in range(block.values.shape[1]):
+        col = block.values[:, j]
+        value = {"mean": np.nanmean, "median": np.nanmedian}.get(policy, _mode)(col) \
+            if (~np.isnan(col)).any() else 0.0
+        col[np.isnan(col)] = value
+    plan.filled[block.column.name] = "most frequent" if policy == "mode" else policy
+    return missing
+
+
+def _apply_missing(blocks: list[_Block], recipe: Recipe, plan: ImportPlan,
+                   n: int) -> np.ndarray | None:
+    """Rows to keep (None: all) after the missing-value policy; fills in place."""
+    missing = np.zeros(n, dtype=bool)
+    for block in blocks:
+        missing |= np.isnan(block.values).any(axis=1)
+    affected = int(missing.sum())
+    policy = recipe.missing
+    if policy == "auto":
+        policy = "drop" if affected <= AUTO_DROP_FRACTION * n else "median"
+    plan.missing_policy = policy
+    if not affected:
+        return None
+    if policy == "drop":
+        if affected == n:
+            raise DataError("every row has a missing input value; fill them in (missing: "
+                            "median) or ignore the columns that are mostly empty")
+        plan.dropped_missing = affected
+        plan.notes.append(f"dropped {affected} of {n} rows with a missing value")
+        return ~missing
+    indicators = []
+    for block in blocks:
+        flags = _fill(block, policy, plan)
+        if flags is not None and recipe.indicator:
+            indicators.append(_Block(block.column, flags.astype(np.float64).reshape(-1, 1),
+                                     [f"{block.column.name} missing"], False))
+    blocks.extend(indicators)
+    filled = ", ".join(plan.filled)
+    plan.notes.append(f"filled missing values in {affected} of {n} rows ({policy} of each "
+                      f"column; most frequent level for categories) in: {filled}")
+    return None
+
+
+# --------------------------------------------------------------------------- entry point
+
+
+def build(table: RawTable, recipe: Recipe, *, dry_run: bool = False,
+          schema: list[Column] | None = None
+          ) -> tuple[np.ndarray | None, np.ndarray | None, ImportPlan]:
+    """Apply ``recipe`` to ``table``: (x float32, y, plan); x and y None if ``dry_run``.
+
+    ``schema`` is ``infer_schema(table)`` if already computed (the import dialog keeps it
+    while the user edits the recipe).
+
+    Raises
+    ------
+    DataError
+        Naming the file, the line and column and what to do.
+    """
+    check_recipe(recipe, table.path)
+    columns = _apply_kinds(schema or infer_schema(table), recipe, table)
+    names = [c.name for c in columns]
+    target = match_column(names, recipe.target if recipe.target is not None else -1,
+                          table.path, "target column")
+    plan = ImportPlan(columns, _roles(columns, target, recipe, table.path), target,
+                      recipe.task, len(table.frame))
+    plan.notes.extend(c.note for c in columns if c.note and plan.roles.get(c.name) != "ignore")
+    column = next(c for c in columns if c.name == target)
+    keep, y, plan.class_names = decode_target(column, recipe, plan, table)
+    blocks = [_block(c, keep, recipe, plan, table) for c in columns
+              if plan.roles.get(c.name) == "input"]
+    rows = _apply_missing(blocks, recipe, plan, int(keep.sum()))
+    if rows is not None:
+        y = y[rows]
+    plan.feature_names = [name for b in blocks for name in b.names]
+    plan.n_kept = len(y)
+    _target_summary(plan, y)
+    if dry_run:
+        return None, None, plan
+    # column-major, so each column is one contiguous write (the rows of a block are not)
+    x = np.empty((len(y), plan.n_inputs), dtype=np.float32, order="F")
+    j = 0
+    for block in blocks:
+        for k in range(block.values.shape[1]):
+            if rows is None:
+                x[:, j] = block.values[:, k]
+            else:  # the kept rows straight into x's column, no temporary
+                np.compress(rows, block.values[:, k], out=x[:, j])
+            j += 1
+    return x, y, plan
+
+
+def _target_summary(plan: ImportPlan, y: np.ndarray) -> None:
+    if plan.class_names:
+        plan.class_counts = tuple(int(c) for c in np.bincount(y, minlength=len(plan.class_names)))
+        if min(plan.class_counts) == 0:
+            plan.notes.append("after dropping rows, a class has no samples left")
+    elif len(y):
+        values = y[:, 0].astype(np.float64)
+        try:
+            counts, edges = np.histogram(values, bins=min(20, max(len(y) // 5, 1)))
+        except ValueError:  # a range too narrow for the bins
+            counts, edges = np.array([len(values)]), np.array([values.min(), values.max()])
+        plan.histogram = (tuple(int(c) for c in counts), tuple(float(e) for e in edges))

@@ -1,0 +1,317 @@
+"""Table import: real-world oddities, the recipe (roles, kinds, missing, task), provenance.
+
+Expected values are computed independently (by hand from the written cells, or NumPy on
+the generating arrays), never taken from the loader's own output.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pytest
+
+from nncore.data import load_dataset, load_file, prepare, table
+from nncore.data.csvfile import inspect_file, load_csv, table_columns
+from nncore.data.provenance import file_fingerprint
+from nncore.data.table import LoadCancelled
+from nncore.errors import DataError
+from nncore.spec import DataSpec, data_from_dict, to_dict
+
+from .samples import assert_valid_dataset
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    def make(text: str | bytes, name: str = "data.csv") -> Path:
+        path = tmp_path / name
+        path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+        return path
+
+    return make
+
+
+# --------------------------------------------------------------------------- oddities
+
+
+def test_bom_windows_line_ends_and_a_trailing_delimiter(write) -> None:
+    data = load_csv(write("\ufeffa,b,y,\r\n1,2,x,\r\n3,4,z,\r\n5,6,x,\r\n"))
+    assert data.info.feature_names == ("a", "b")
+    np.testing.assert_array_equal(data.x, [[1, 2], [3, 4], [5, 6]])
+    assert data.info.class_names == ("x", "z") and data.y.tolist() == [0, 1, 0]
+
+
+def test_a_trailing_delimiter_on_the_rows_only(write) -> None:
+    data = load_csv(write("a,b,y\n1,2,0,\n3,4,1,\n"))
+    np.testing.assert_array_equal(data.x, [[1, 2], [3, 4]])
+
+
+def test_duplicate_and_blank_column_names_are_made_unique(write) -> None:
+    path = write(",a,a,y\n1,2,3,0\n2,5,6,1\n3,8,9,0\n")
+    assert table_columns(path) == ["row names", "a", "a (2)", "y"]
+    assert inspect_file(path).roles["row names"] == "ignore"  # 1, 2, 3: row numbers
+    data = load_csv(path, roles={"row names": "input"})
+    assert data.info.feature_names == ("row names", "a", "a (2)")
+
+
+def test_r_row_names_header_one_shorter_than_the_rows(write) -> None:
+    text = '"mpg" "cyl"\n"Mazda RX4" 21 6\n"Datsun 710" 22.8 4\n"Valiant" 18.1 6\n'
+    plan = inspect_file(write(text, "mtcars.txt"))
+    assert [c.name for c in plan.columns] == ["row names", "mpg", "cyl"]
+    assert plan.roles == {"row names": "ignore", "mpg": "input"}
+
+
+def test_quoted_names_match_with_and_without_quotes(write) -> None:
+    path = write("'x';'vote'\n1;yes\n2;no\n3;yes\n")
+    for target in ("vote", "'vote'", '"vote"', "VOTE", 1):
+        assert load_csv(path, target=target).info.class_names == ("no", "yes")
+
+
+def test_an_all_text_table_has_its_header_recognised(write) -> None:
+    rows = "".join(f"{c},{s},{k}\n" for c, s, k in
+                   [("red", "big", "yes"), ("blue", "small", "no"), ("red", "small", "no"),
+                    ("blue", "big", "yes")])
+    data = load_csv(write("colour,size,buy\n" + rows))
+    assert set(data.info.feature_names) == {"colour=red", "colour=blue", "size=big",
+                                            "size=small"}
+
+
+def test_semicolons_decimal_commas_and_latin1(write) -> None:
+    data = load_csv(write("poids;taille;espèce\n1,5;2;chat\n3;4,25;thé\n".encode("latin-1")))
+    np.testing.assert_array_equal(data.x, [[1.5, 2], [3, 4.25]])
+    assert data.info.class_names == ("chat", "thé") and data.info.feature_names[0] == "poids"
+
+
+def test_mixed_types_a_few_words_among_numbers_are_missing_values(write) -> None:
+    rows = [f"{i},{i * 2},{i % 2}" for i in range(40)]
+    rows[7] = "7,unknown,1"
+    data = load_csv(write("a,b,y\n" + "\n".join(rows) + "\n"), missing="drop")
+    assert len(data.x) == 39
+    assert any("'unknown'" in n and "line 9" in n for n in data.info.notes)
+
+
+def test_mixed_types_many_words_make_a_categorical_column(write) -> None:
+    cells = ["1", "2", "low", "high", "mid", "3", "low", "high", "mid", "low"] * 2
+    rows = "".join(f"{i},{c},{i % 2}\n" for i, c in enumerate(cells))
+    plan = inspect_file(write("a,b,y\n" + rows))
+    assert {c.name: c.kind for c in plan.columns}["b"] == "categorical"
+    assert plan.n_inputs == 1 + len(set(cells))
+
+
+def test_header_only_file(write) -> None:
+    with pytest.raises(DataError, match="has a header but no data rows"):
+        load_csv(write("a,b,y\n"))
+
+
+def test_one_class_only(write) -> None:
+    with pytest.raises(DataError, match=r"single class \(yes\).*choose another target"):
+        load_csv(write("a,y\n1,yes\n2,yes\n3,yes\n"))
+
+
+def test_more_than_a_thousand_labels_is_refused_with_the_way_out(write) -> None:
+    rows = "".join(f"{i},label{i}\n" for i in range(1200))
+    with pytest.raises(DataError, match=r"1200 different values.*task 'regression'"):
+        load_csv(write("x,name\n" + rows), target="name", roles={"x": "input"})
+
+
+def test_a_ragged_row_names_the_line_and_what_to_do(write) -> None:
+    path = write("a,b,y\n1,2,0\n3,4,1\n5,6,7,8\n")
+    with pytest.raises(DataError, match=r"line 4 has 4 fields .* quote cells"):
+        load_csv(path)
+
+
+# --------------------------------------------------------------------------- targets and task
+
+
+def test_a_numeric_target_with_na_cells_drops_them_never_a_class(write) -> None:
+    y = [0.5 * i for i in range(60)]
+    cells = [("NA" if i % 10 == 3 else repr(v)) for i, v in enumerate(y)]
+    rows = "".join(f"{i},{c}\n" for i, c in enumerate(cells))
+    data = load_csv(write("x,ozone\n" + rows))
+    kept = [v for i, v in enumerate(y) if i % 10 != 3]
+    assert data.info.task == "regression" and "NA" not in data.info.class_names
+    np.testing.assert_array_equal(data.y[:, 0], kept)
+    assert any("dropped 6 of 60 rows with no value in the target 'ozone'" in n
+               for n in data.info.notes)
+
+
+def test_a_count_target_is_regression_with_a_note_and_can_be_classes(write) -> None:
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(30, size=200)
+    path = write("x,count\n" + "".join(f"{i},{c}\n" for i, c in enumerate(counts)))
+    data = load_csv(path)
+    assert data.info.task == "regression"
+    assert any("--task classification" in n for n in data.info.notes)
+    classes = load_csv(path, task="classification")
+    assert classes.info.n_classes == len(np.unique(counts))
+
+
+def test_few_whole_numbers_are_classes_with_a_note(write) -> None:
+    rows = "".join(f"{i},{i % 3}\n" for i in range(30))
+    data = load_csv(write("x,grade\n" + rows))
+    assert data.info.class_names == ("0", "1", "2")
+    assert any("--task regression" in n for n in data.info.notes)
+
+
+# --------------------------------------------------------------------------- recipe
+
+
+def _mixed_file(write) -> tuple[Path, np.ndarray, list[str]]:
+    """A file with numeric holes and a categorical column, and its clean numbers."""
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=50).round(3)
+    colours = [["red", "green", "blue"][i % 3] for i in range(50)]
+    lines = []
+    for i in range(50):
+        cell = "" if i in (4, 9, 20, 33, 41, 47) else repr(float(a[i]))
+        colour = "?" if i == 12 else colours[i]
+        lines.append(f"{cell},{colour},{i % 2}")
+    return write("a,colour,y\n" + "\n".join(lines) + "\n"), a, colours
+
+
+@pytest.mark.parametrize("policy", ["mean", "median", "mode"])
+def test_fill_policies_match_numpy(write, policy) -> None:
+    path, a, colours = _mixed_file(write)
+    holes = [4, 9, 20, 33, 41, 47]
+    present = np.delete(a, holes)
+    values, counts = np.unique(present, return_counts=True)
+    expected = {"mean": present.mean(), "median": np.median(present),
+                "mode": values[np.argmax(counts)]}[policy]
+    data = load_csv(path, missing=policy)
+    column = data.x[:, data.info.feature_names.index("a")]
+    np.testing.assert_allclose(column[holes], expected, rtol=1e-6)
+    np.testing.assert_allclose(np.delete(column, holes), present, rtol=1e-6)
+    colour = data.x[12, [data.info.feature_names.index(f"colour={c}")
+                         for c in ("red", "green", "blue")]]
+    top = max(set(colours), key=lambda c: sum(k == c for i, k in enumerate(colours) if i != 12))
+    assert colour.tolist() == [float(c == top) for c in ("red", "green", "blue")]
+
+
+def test_auto_policy_drops_few_and_reports(write) -> None:
+    path, _, _ = _mixed_file(write)
+    plan = inspect_file(path)
+    assert plan.missing_policy == "median" and plan.n_kept == 50  # 7 of 50 > 10%
+    rows = "".join(f"{i},{'' if i == 5 else i},{i % 2}\n" for i in range(40))
+    plan = inspect_file(write("a,b,y\n" + rows, "few.csv"))
+    assert plan.missing_policy == "drop" and plan.dropped_missing == 1
+    assert "1 row with missing values dropped" in plan.summary
+
+
+def test_categorical_cap_groups_rare_levels_into_other(write) -> None:
+    levels = [f"L{k}" for k in range(12) for _ in range(12 - k)]
+    rows = "".join(f"{lv},{i},{i % 2}\n" for i, lv in enumerate(levels))
+    data = load_csv(write("kind,n,y\n" + rows), max_levels=4)
+    names = [n for n in data.info.feature_names if n.startswith("kind=")]
+    assert names == ["kind=L0", "kind=L1", "kind=L2", "kind=other"]
+    other = data.x[:, data.info.feature_names.index("kind=other")]
+    assert other.sum() == sum(lv not in ("L0", "L1", "L2") for lv in levels)
+    assert any("grouped as 'other'" in n for n in data.info.notes)
+
+
+def test_integer_codes_read_as_categorical_on_request(write) -> None:
+    rows = "".join(f"{i % 3 + 1},{i},{i % 2}\n" for i in range(30))
+    data = load_csv(write("pclass,n,y\n" + rows), kinds={"pclass": "categorical"})
+    block = data.x[:, [data.info.feature_names.index(f"pclass={k}") for k in (1, 2, 3)]]
+    np.testing.assert_array_equal(block.argmax(axis=1) + 1, [i % 3 + 1 for i in range(30)])
+
+
+def test_inputs_and_ignore_roles(write) -> None:
+    path = write("a,b,c,y\n1,2,3,0\n4,5,6,1\n7,8,9,0\n")
+    assert load_csv(path, roles={"b": "input", "*": "ignore"}).info.feature_names == ("b",)
+    assert load_csv(path, roles={"'a'": "ignore"}).info.feature_names == ("b", "c")
+    with pytest.raises(DataError, match="no input columns"):
+        load_csv(path, roles={"*": "ignore"})
+    with pytest.raises(DataError, match="no column named 'zz'"):
+        load_csv(path, roles={"zz": "ignore"})
+
+
+# --------------------------------------------------------------------------- formats
+
+
+def test_xlsx_first_sheet(tmp_path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["height", "group", "label"])
+    for i in range(12):
+        sheet.append([1.5 * i, ["a", "b"][i % 2], ["no", "yes"][i % 3 == 0]])
+    sheet.append([None, "a", None])
+    path = tmp_path / "class.xlsx"
+    book.save(path)
+    data = load_file(path)
+    assert_valid_dataset(data)
+    np.testing.assert_array_equal(data.x[:, 0], [1.5 * i for i in range(12)])
+    assert data.info.class_names == ("no", "yes")
+    assert any("row 14" in n or "dropped 1 of 13" in n for n in data.info.notes)
+
+
+def test_zipped_csv_and_two_files_in_a_zip(tmp_path) -> None:
+    path = tmp_path / "data.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("inner.csv", "a,b,y\n1,2,0\n3,4,1\n")
+    np.testing.assert_array_equal(load_file(path).x, [[1, 2], [3, 4]])
+    with zipfile.ZipFile(path, "a") as archive:
+        archive.writestr("other.csv", "a\n")
+    with pytest.raises(DataError, match="holds 2 files; put exactly one CSV"):
+        load_file(path)
+
+
+# --------------------------------------------------------------------------- large files
+
+
+def test_progress_is_reported_and_a_load_can_be_cancelled(write, monkeypatch) -> None:
+    monkeypatch.setattr(table, "CHUNK_ROWS", 100)
+    rows = "".join(f"{i},{i * 0.5},{i % 2}\n" for i in range(1000))
+    path = write("a,b,y\n" + rows)
+    seen: list[float] = []
+    data = load_csv(path, progress=seen.append)
+    assert len(data.x) == 1000 and len(seen) >= 10
+    assert seen == sorted(seen) and seen[-1] == 1.0
+    with pytest.raises(LoadCancelled, match="cancelled"):
+        load_csv(path, cancel=lambda: True)
+
+
+# --------------------------------------------------------------------------- the DataSpec recipe
+
+
+def test_the_recipe_in_a_data_spec_round_trips_and_re_applies(write) -> None:
+    path, _, _ = _mixed_file(write)
+    spec = DataSpec("file", {"task": "classification", "max_levels": 5}, path=str(path),
+                    target="y", roles={"colour": "ignore"}, missing="mean",
+                    missing_indicator=True, fingerprint=file_fingerprint(path))
+    again = data_from_dict(to_dict(spec))
+    assert again == spec
+    data = load_dataset(again)
+    assert data.info.feature_names == ("a", "a missing")
+    assert prepare(data, again).n_inputs == 2
+
+
+def test_a_changed_or_moved_file_gets_a_clear_message(write, tmp_path) -> None:
+    path = write("a,y\n1,0\n2,1\n3,0\n")
+    spec = DataSpec("file", path=str(path), fingerprint=file_fingerprint(path))
+    path.write_text("a,y\n1,0\n2,1\n3,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="has changed since this project's import recipe"):
+        load_dataset(spec)
+    moved = dataclasses.replace(spec, path=str(tmp_path / "gone.csv"))
+    with pytest.raises(DataError, match="moved, renamed or deleted"):
+        load_dataset(moved)
+
+
+def test_inspect_report_is_json_ready(write) -> None:
+    import json
+
+    path, _, _ = _mixed_file(write)
+    report = inspect_file(path).to_dict()
+    assert json.loads(json.dumps(report))["n_inputs"] == 4
+    assert report["class_balance"] == {"0": 25, "1": 25}
+    assert io.StringIO(report["summary"]).read().startswith("1 categorical column one-hot")
+
+
+def test_a_table_recipe_on_an_npz_is_refused(tmp_path) -> None:
+    path = tmp_path / "arrays.npz"
+    np.savez(path, x=np.zeros((4, 2)), y=np.array([0, 1, 0, 1]))
+    with pytest.raises(DataError, match="apply to tables"):
+        load_file(path, recipe={"missing": "drop"})
