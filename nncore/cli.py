@@ -413,6 +413,12 @@ def make_parser() -> argparse.ArgumentParser:
         elif name == "doctor":
             p.add_argument("--trial-epochs", type=int, default=None)
             p.add_argument("--json", metavar="FILE.json", help="write the findings as JSON")
+    from nncore.cli_teach import TEACH_COMMANDS  # grade, report, export
+
+    for name, (run, help_text, setup) in TEACH_COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        setup(p)
+        p.set_defaults(run=run)
     return parser
 
 
@@ -421,7 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
-        return COMMANDS[args.command][0](args)
+        return (getattr(args, "run", None) or COMMANDS[args.command][0])(args)
     except BrokenPipeError:
         # the reader went away (e.g. `nncore datasets | head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -1,0 +1,90 @@
+"""The teacher's commands: ``nncore grade``, ``nncore report`` and ``nncore export``.
+
+Registered in ``nncore.cli.make_parser`` through ``TEACH_COMMANDS``; each entry is
+(function, help text, parser setup). Errors follow ``nncore.cli``'s rules: bad input exits
+2 with one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from nncore.cli import EXIT_OK, UsageError
+
+# --------------------------------------------------------------------------- grade
+
+
+def _setup_grade(p: argparse.ArgumentParser) -> None:
+    p.add_argument("assignment", help="the assignment file (.json or .bplab) the class got")
+    p.add_argument("submissions", nargs="+", metavar="SUBMISSION",
+                   help="handed-in files, or folders of them")
+    p.add_argument("--csv", metavar="OUT.csv", help="write one row per submission")
+    p.add_argument("--retrain", action="store_true",
+                   help="re-run each design from its seed and check the goals on the re-run")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="worker processes (default: the local cores)")
+
+
+def _measured_text(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if math.isfinite(value) else "-"
+    return str(value)
+
+
+def cmd_grade(args: argparse.Namespace) -> int:
+    """Grade submissions; prints a table and optionally writes a CSV file."""
+    from nncore.grading import expand_submissions, grade_all, load_assignment
+
+    _, assignment = load_assignment(args.assignment)
+    assignment_file = Path(args.assignment).resolve()
+    files = [f for f in expand_submissions(args.submissions)
+             if Path(f).resolve() != assignment_file]
+    if not files:
+        raise UsageError("no submission files to grade")
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be at least 1")
+    rows = grade_all(args.assignment, files, retrain=args.retrain, jobs=args.jobs)
+    goals = assignment.goals
+    width = max(len(r.file) for r in rows)
+    print(f"{'submission':<{width}}  {'status':<8}  " + "  ".join(g.describe() for g in goals))
+    for row in rows:
+        marks = [f"{'✓' if s.met else '✗'} {_measured_text(s.measured)}" for s in row.goals]
+        line = f"{row.file:<{width}}  {row.status:<8}  " + "  ".join(marks)
+        print(line + (f"  ({row.reason})" if row.reason else ""))
+    counts = {s: sum(r.status == s for r in rows) for s in ("pass", "fail", "mismatch", "error")}
+    print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" of {len(rows)} submission(s)"
+          + (" (re-trained from their seeds)" if args.retrain else ""))
+    if args.csv:
+        _write_grades_csv(args.csv, goals, rows)
+    return EXIT_OK
+
+
+def _write_grades_csv(path: str, goals, rows) -> None:
+    header = ["file", "student", "status", "passed", "epochs", "reason"]
+    for i, goal in enumerate(goals, start=1):
+        header += [f"goal{i} {goal.column} met", f"goal{i} {goal.column} measured"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(header)
+        for row in rows:
+            cells = [row.file, row.student, row.status, row.status == "pass",
+                     "" if row.epochs is None else row.epochs, row.reason]
+            by_goal = list(row.goals) + [None] * (len(goals) - len(row.goals))
+            for status in by_goal:
+                cells += ["", ""] if status is None else [
+                    "" if status.met is None else status.met,
+                    "" if status.measured is None else _measured_text(status.measured)]
+            writer.writerow(cells)
+
+
+TEACH_COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str,
+                                Callable[[argparse.ArgumentParser], None]]] = {
+    "grade": (cmd_grade, "grade submissions against an assignment's goals", _setup_grade),
+}
