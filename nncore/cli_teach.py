@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import csv
 import math
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nncore.cli import EXIT_OK, UsageError
+from nncore.cli import EXIT_OK, UsageError, _add_model_flags, specs_from_args
 
 # --------------------------------------------------------------------------- grade
 
@@ -84,7 +85,38 @@ def _write_grades_csv(path: str, goals, rows) -> None:
             writer.writerow(cells)
 
 
+# --------------------------------------------------------------------------- export
+
+
+def _setup_export(p: argparse.ArgumentParser) -> None:
+    _add_model_flags(p)
+    p.add_argument("--to", choices=("numpy", "pytorch"), default="numpy",
+                   help="plain NumPy (default) or PyTorch")
+    p.add_argument("-o", "--output", metavar="TRAIN.py",
+                   help="the script to write (default: print it)")
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Write a standalone script that trains the design the same way."""
+    from nncore.export import export_script
+    from nncore.session import Session
+
+    project, network, training, data = specs_from_args(args)
+    session = Session(network, training, data)
+    output = Path(args.output) if args.output else None
+    text = export_script(session, args.to, title=project.title if project else "",
+                         sidecar=output.with_suffix(".npz") if output else None)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        print(f"wrote {output} ({args.to}); run it with: python {output} [--epochs N]")
+    return EXIT_OK
+
+
 TEACH_COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str,
                                 Callable[[argparse.ArgumentParser], None]]] = {
     "grade": (cmd_grade, "grade submissions against an assignment's goals", _setup_grade),
+    "export": (cmd_export, "write the design as a standalone NumPy or PyTorch script",
+               _setup_export),
 }
