@@ -82,6 +82,7 @@ class ProjectDocument(QObject):
     selection_changed = Signal(object)    # layer id (str) or None
     path_changed = Signal(object)         # Path or None
     dirty_changed = Signal(bool)
+    edit_refused = Signal(str)            # an edit that would change a locked control
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +92,7 @@ class ProjectDocument(QObject):
         self._path: Path | None = None
         self._trained_since_save = False
         self._selected: str | None = None
+        self.lock_reference: Project = self._project  # what an assignment's locks keep
 
     # -- reading ------------------------------------------------------------------------
 
@@ -155,6 +157,13 @@ class ProjectDocument(QObject):
         old = getattr(self._project, part)
         if old == new:
             return
+        from app.teach import locked_edit
+
+        refusal = locked_edit(self, part, new)
+        if refusal:  # the widget that asked snaps back to the kept value
+            self.edit_refused.emit(refusal)
+            getattr(self, f"{part}_changed").emit(old)
+            return
         self.undo_stack.push(SpecCommand(self, part, old, new, text, merge_key))
 
     def _apply(self, part: str, spec: Any) -> None:
@@ -203,6 +212,7 @@ class ProjectDocument(QObject):
         ``modified=True`` (a recovered autosave) marks it as having unsaved changes.
         """
         self._project = project
+        self.lock_reference = project
         self._path = Path(path) if path else None
         self._selected = None
         self.undo_stack.clear()

@@ -101,6 +101,8 @@ class LessonPanel(QWidget):
         self.lesson: Lesson | None = None
         self.variant_buttons: dict[str, QPushButton] = {}
         self.step_boxes: list[QCheckBox] = []
+        self.section_factories: list[Callable[[], QWidget | None]] = []
+        """Extra sections under the title (an assignment's goals: ``app.teach``)."""
         self._build()
         document.project_replaced.connect(self._on_document_project_replaced)
         self._on_document_project_replaced()
@@ -142,6 +144,10 @@ class LessonPanel(QWidget):
         left, right = self.columns
         left.addWidget(_label(f"<h3 style='margin:0'>{escape(lesson.title)}</h3>"
                               f"<i>{escape(lesson.summary)}</i>"))
+        for make_section in self.section_factories:
+            section = make_section()
+            if section is not None:
+                left.addWidget(section)
         if lesson.goal:
             left.addWidget(_section("Goal", escape(lesson.goal)))
         if lesson.steps:

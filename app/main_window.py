@@ -62,6 +62,9 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_menus()
         self._connect()
+        from app.teach import install as install_teach  # assignments, hand in, export
+
+        self.teach = install_teach(self)
         self.statusBar().showMessage("Ready")
         QApplication.instance().aboutToQuit.connect(self.shutdown)
         self.resize(1366, 768)

@@ -545,3 +545,46 @@ def hand_in(project: Project, statuses: Sequence[GoalStatus], *, student: str = 
                             "goals": [s.to_dict() for s in statuses],
                             "all_met": all_met(statuses)}
     return dataclasses.replace(project, lesson=lesson)
+
+
+def save_assignment(project: Project, path: Any) -> None:
+    """Write an assignment as plain JSON (readable and editable by hand), atomically."""
+    import json
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from nncore.project import to_document
+
+    if assignment_of(project) is None:
+        raise AssignmentError("the project has no assignment to save")
+    path = Path(path)
+    text = json.dumps(to_document(project), indent=2, allow_nan=False, ensure_ascii=False)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def live_evidence(network: NetworkSpec, training: Any, records: Sequence[Any],
+                  splits: Any = None, findings: Sequence[Any] | None = None) -> Evidence:
+    """Evidence for a run in progress (the app's lesson panel): the parameter count comes
+    from the specs and the prepared data (``splits``; None while it loads)."""
+    from nncore.spec import resolve_output
+
+    metric, n_parameters = "accuracy", None
+    if splits is not None:
+        info = splits.info
+        metric = "r2" if info.task == "regression" else "accuracy"
+        try:
+            resolved = resolve_output(network, training, info.task, info.n_classes,
+                                      info.n_targets)
+            n_parameters = count_parameters(network, splits.n_inputs, resolved.n_outputs)
+        except (ValueError, SpecError):
+            n_parameters = None
+    pairs = None if findings is None or not records else findings_pairs(findings)
+    return Evidence(network, training, tuple(records), metric, n_parameters, pairs)

@@ -149,8 +149,9 @@ def export_script(session, to: str, *, title: str = "", sidecar: Path | None = N
                 [x.units or session.resolved.n_outputs for x in session.network_spec.layers],
                 s["layers"])]),
         data=session.splits.info.name, n_train=len(session.data.x_train))
-    settings = SETTINGS.format(eval_limit=EVAL_LIMIT, **{k: v if k == "dtype" else repr(v)
-                                                         for k, v in s.items()})
+    values = {k: v if k == "dtype" else repr(v) for k, v in s.items()}
+    values["layers"] = "[\n" + "".join(f"    {layer!r},\n" for layer in s["layers"]) + "]"
+    settings = SETTINGS.format(eval_limit=EVAL_LIMIT, **values)
     if to == "numpy":
         from nncore.export_templates import numpy_body
 
@@ -172,12 +173,13 @@ def export_project(project, to: str, output: Path | None = None) -> str:
 HEADER = '''#!/usr/bin/env python3
 """{title}: a neural network trained with {framework}.
 
-Exported by Backprop Lab {version} (nncore export). The network {design} (inputs ->
-layers) learns the data set "{data}" ({n_train} training samples). It starts from the
-same initial weights, sees the batches in the same order and prints the same training
-loss per epoch as Backprop Lab.
+Exported by Backprop Lab {version} (nncore export). The network
+    {design}
+(inputs, then each layer's units and activation) learns the data set "{data}"
+({n_train} training samples). It starts from the same initial weights, sees the batches
+in the same order and prints the same training loss per epoch as Backprop Lab.
 
-    python {{this file}} [--epochs N]
+    python train.py [--epochs N]
 """
 
 import argparse

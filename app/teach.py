@@ -1,0 +1,538 @@
+"""The teacher's lab kit in the app: goals in the lesson panel, locked controls, "Save as
+assignment…", "Hand in…" and "Export as code…" (File menu).
+
+All judging is ``nncore.assignments``' (``live_evidence`` + ``evaluate``): this module only
+gathers the run's records, the prepared data and the doctor's findings, and shows the
+result. Locks are enforced in ``ProjectDocument`` (``locked_edit`` refuses an edit that
+would change a locked control) and shown here: the controls are disabled, with the reason
+as their tooltip.
+"""
+
+from __future__ import annotations
+
+import logging
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGridLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.theme import OK, PROBLEM
+from nncore.assignments import (
+    CONTROLS,
+    METRICS,
+    AssignmentError,
+    Goal,
+    GoalStatus,
+    Lock,
+    all_met,
+    assignment_of,
+    evaluate,
+    hand_in,
+    live_evidence,
+    lock_violations,
+    make_assignment,
+    save_assignment,
+)
+from nncore.errors import NNCoreError
+
+log = logging.getLogger(__name__)
+
+FINDING_CODES = ("dead-relu", "capacity-too-low", "chance-level-plateau", "exploding-gradient",
+                 "gradient-check-failed", "learning-rate-too-high", "learning-rate-too-low",
+                 "output-activation-mismatch", "saturated-units", "unnormalized-inputs",
+                 "vanishing-gradient", "zero-init-symmetry", "overfitting")
+OPTIMIZER_NAMES = ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw")
+
+
+def _assignment(project):
+    try:
+        return assignment_of(project)
+    except AssignmentError as err:
+        log.warning("ignoring a malformed assignment: %s", err)
+        return None
+
+
+# --------------------------------------------------------------------------- locks
+
+
+def locked_edit(document, part: str, new: Any) -> str | None:
+    """Why an edit of ``part`` to ``new`` is refused (a lock it would break), or None."""
+    assignment = _assignment(document.project)
+    reference = getattr(document, "lock_reference", None)
+    if assignment is None or not assignment.locks or reference is None:
+        return None
+    specs = {"network": document.network, "training": document.training,
+             "data": document.data}
+    before = lock_violations(assignment, reference, **specs)
+    specs[part] = new
+    broken = [lk for lk in lock_violations(assignment, reference, **specs) if lk not in before]
+    if not broken:
+        return None
+    lock = broken[0]
+    return f"Locked by the assignment: {CONTROLS[lock.control]}" + (
+        f" ({lock.reason})" if lock.reason else "")
+
+
+def lock_widgets(window) -> dict[str, list[QWidget]]:
+    """The widgets that edit each lockable control."""
+    tp, ins = window.training_panel, window.designer.inspector
+    return {
+        "architecture": [window.designer.layer_palette, ins.units, ins.bias,
+                         ins.duplicate_button, ins.remove_button],
+        "activations": [ins.activation, ins.alpha, ins.layer_activation, ins.layer_alpha],
+        "init": [ins.init, ins.scale],
+        "regularisation": [ins.l1, ins.l2, ins.rate],
+        "loss": [tp.loss, tp.huber_delta],
+        "optimizer": [tp.optimizer, tp.optimizer_fields],
+        "learning_rate": [tp.learning_rate],
+        "schedule": [tp.schedule],
+        "batch_size": [tp.batch],
+        "epochs": [tp.epochs],
+        "seed": [tp.seed, tp.new_seed],
+        "advanced": [tp.advanced],
+        "data": [window.data_panel],
+    }
+
+
+def show_locks(window) -> None:
+    """Disable the locked controls (tooltip: the reason); re-enable the others."""
+    assignment = _assignment(window.document.project)
+    locks = {lk.control: lk for lk in (assignment.locks if assignment else ())}
+    for control, widgets in lock_widgets(window).items():
+        lock = locks.get(control)
+        for widget in widgets:
+            saved = widget.property("unlockedTip")
+            if saved is None:
+                saved = widget.toolTip()
+                widget.setProperty("unlockedTip", saved)
+            widget.setEnabled(lock is None)
+            if lock is None:
+                widget.setToolTip(saved)
+            else:
+                reason = f": {escape(lock.reason)}" if lock.reason else ""
+                widget.setToolTip(f"<qt>🔒 <b>Locked by the assignment</b>{reason}</qt>")
+
+
+# --------------------------------------------------------------------------- goals
+
+
+class GoalsBox(QWidget):
+    """The assignment's goals, ticking off live, the "goal met" moment and the hints."""
+
+    def __init__(self, window, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.window = window
+        self.assignment = _assignment(window.document.project)
+        self.statuses: list[GoalStatus] = []
+        self.was_met = False
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(_rich("<b>Goals</b> <i>(checked automatically as you train)</i>"))
+        self.rows: list[QLabel] = []
+        for _goal in self.assignment.goals:
+            self.rows.append(_rich(""))
+            layout.addWidget(self.rows[-1])
+        self.banner = _rich("")
+        self.banner.setStyleSheet(f"background: {OK}; color: white; padding: 6px; "
+                                  "border-radius: 4px; font-weight: bold;")
+        self.banner.hide()
+        layout.addWidget(self.banner)
+        self.locks = _rich(self._locks_text())
+        layout.addWidget(self.locks)
+        self.hint_button = QPushButton("Show a hint")
+        self.hint_button.setVisible(bool(self.assignment.hints))
+        self.hint_button.clicked.connect(self.reveal_hint)
+        self.hint_labels: list[QLabel] = []
+        self.hints_layout = QVBoxLayout()
+        layout.addLayout(self.hints_layout)
+        layout.addWidget(self.hint_button, 0, Qt.AlignmentFlag.AlignLeft)
+        ctl = window.controller
+        ctl.update_received.connect(self._on_update)
+        ctl.history_reset.connect(self.refresh)
+        window.document.network_changed.connect(self.refresh)
+        window.document.training_changed.connect(self.refresh)
+        window.doctor_panel.count_changed.connect(self.refresh)
+        window.data_source.splits_changed.connect(self.refresh)
+        self.refresh()
+
+    def _locks_text(self) -> str:
+        if not self.assignment.locks:
+            return ""
+        items = "".join(f"<li>{escape(CONTROLS[lk.control])}"
+                        + (f" — <i>{escape(lk.reason)}</i>" if lk.reason else "") + "</li>"
+                        for lk in self.assignment.locks)
+        return f"<b>🔒 Locked</b> (you may change everything else)<ul>{items}</ul>"
+
+    def reveal_hint(self) -> None:
+        """Show the next hint; the button goes when none are left."""
+        shown = len(self.hint_labels)
+        if shown >= len(self.assignment.hints):
+            return
+        label = _rich(f"💡 <b>Hint {shown + 1}.</b> {escape(self.assignment.hints[shown])}")
+        self.hint_labels.append(label)
+        self.hints_layout.addWidget(label)
+        left = len(self.assignment.hints) - len(self.hint_labels)
+        self.hint_button.setText(f"Show another hint ({left} left)")
+        self.hint_button.setVisible(left > 0)
+
+    def _on_update(self, update) -> None:
+        if getattr(update, "new_records", ()) or getattr(update, "findings", None) is not None:
+            self.refresh()
+
+    def evidence(self):
+        """What the goals are checked against now (``nncore.assignments.live_evidence``)."""
+        w = self.window
+        return live_evidence(w.document.network, w.document.training, w.controller.history,
+                             w.data_source.splits, w.doctor_panel.findings)
+
+    def refresh(self, *_args) -> None:
+        """Re-check every goal and update the marks (and the banner)."""
+        self.statuses = evaluate(self.assignment.goals, self.evidence())
+        for row, status in zip(self.rows, self.statuses):
+            mark, color = {True: ("✓", OK), False: ("✗", PROBLEM)}.get(status.met, ("…", "gray"))
+            row.setText(f"<span style='color:{color}; font-weight:bold'>{mark}</span> "
+                        f"{escape(status.goal.describe())} "
+                        f"<span style='color:gray'>— {escape(status.detail)}</span>")
+        met = all_met(self.statuses)
+        if met and not self.was_met:
+            self.banner.setText("🎉 Goal met! Every goal is reached. Hand it in with "
+                                "File › Hand in…")
+            self.window.message_bar.show_message("Goal met: every goal of the assignment is "
+                                                 "reached.", "info")
+        self.banner.setVisible(met)
+        self.was_met = met
+
+
+def _rich(html: str) -> QLabel:
+    label = QLabel(html)
+    label.setWordWrap(True)
+    label.setTextFormat(Qt.TextFormat.RichText)
+    return label
+
+
+# --------------------------------------------------------------------------- authoring
+
+
+class AssignmentDialog(QDialog):
+    """"Save as assignment…": title, text, steps, hints, goals and locks."""
+
+    def __init__(self, project, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Save as assignment")
+        self.project = project
+        tabs = QTabWidget(self)
+        tabs.addTab(self._text_page(), "Text")
+        tabs.addTab(self._goals_page(), "Goals")
+        tabs.addTab(self._locks_page(), "Locks")
+        self.error = _rich("")
+        self.error.setStyleSheet(f"color: {PROBLEM}")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.resize(620, 520)
+
+    def _text_page(self) -> QWidget:
+        page = QWidget()
+        form = QFormLayout(page)
+        self.title = QLineEdit(self.project.title or "")
+        self.text = QPlainTextEdit()
+        self.text.setPlaceholderText("What the student should achieve, and why.")
+        self.steps = QPlainTextEdit()
+        self.steps.setPlaceholderText("One step per line")
+        self.hints = QPlainTextEdit()
+        self.hints.setPlaceholderText("One hint per line; students reveal them one at a time")
+        form.addRow("Title", self.title)
+        form.addRow("Text", self.text)
+        form.addRow("Steps", self.steps)
+        form.addRow("Hints", self.hints)
+        return page
+
+    def _goals_page(self) -> QWidget:
+        page = QWidget()
+        grid = QGridLayout(page)
+        self.goal_checks: dict[str, QCheckBox] = {}
+
+        def row(key: str, text: str, *widgets: QWidget) -> None:
+            check = QCheckBox(text)
+            self.goal_checks[key] = check
+            r = grid.rowCount()
+            grid.addWidget(check, r, 0)
+            for i, widget in enumerate(widgets, start=1):
+                grid.addWidget(widget, r, i)
+
+        self.metric = QComboBox()
+        self.metric.addItems(METRICS)
+        self.metric.setCurrentText("val_accuracy")
+        self.metric_bound = QComboBox()
+        self.metric_bound.addItems(["≥", "≤"])
+        self.metric_value = _spin(0.95, 0, 1e9, 4)
+        row("metric", "Metric", self.metric, self.metric_bound, self.metric_value)
+        self.max_epochs, self.max_parameters, self.max_units = (
+            _ispin(self.project.training.epochs), _ispin(1000), _ispin(32))
+        row("epochs", "At most epochs", self.max_epochs)
+        row("parameters", "At most parameters", self.max_parameters)
+        row("units", "At most hidden units", self.max_units)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(OPTIMIZER_NAMES)
+        self.optimizer.setCurrentText(self.project.training.optimizer.name)
+        row("optimizer", "Optimizer must be", self.optimizer)
+        self.finding = QComboBox()
+        self.finding.addItems(FINDING_CODES)
+        self.finding.setEditable(True)
+        self.finding_present = QComboBox()
+        self.finding_present.addItems(["absent", "present"])
+        row("finding", "Doctor finding", self.finding, self.finding_present)
+        self.goal_checks["metric"].setChecked(True)
+        grid.setRowStretch(grid.rowCount(), 1)
+        return page
+
+    def _locks_page(self) -> QWidget:
+        page = QWidget()
+        grid = QGridLayout(page)
+        grid.addWidget(_rich("<b>Lock what the student may not change</b>"), 0, 0, 1, 2)
+        self.lock_checks: dict[str, tuple[QCheckBox, QLineEdit]] = {}
+        for r, (control, what) in enumerate(CONTROLS.items(), start=1):
+            check = QCheckBox(control.replace("_", " "))
+            check.setToolTip(what)
+            reason = QLineEdit()
+            reason.setPlaceholderText("the reason shown to the student")
+            grid.addWidget(check, r, 0)
+            grid.addWidget(reason, r, 1)
+            self.lock_checks[control] = (check, reason)
+        return page
+
+    def goals(self) -> list[Goal]:
+        """The goals ticked in the dialog."""
+        on = {k for k, c in self.goal_checks.items() if c.isChecked()}
+        goals = []
+        if "metric" in on:
+            bound = self.metric_value.value()
+            low = self.metric_bound.currentText() == "≥"
+            goals.append(Goal("metric", metric=self.metric.currentText(),
+                              min=bound if low else None, max=None if low else bound))
+        for key, box in (("epochs", self.max_epochs), ("parameters", self.max_parameters),
+                         ("units", self.max_units)):
+            if key in on:
+                goals.append(Goal(key, max=float(box.value())))
+        if "optimizer" in on:
+            goals.append(Goal("optimizer", name=self.optimizer.currentText()))
+        if "finding" in on:
+            goals.append(Goal("finding", code=self.finding.currentText().strip(),
+                              present=self.finding_present.currentText() == "present"))
+        return goals
+
+    def locks(self) -> list[Lock]:
+        """The locks ticked in the dialog."""
+        return [Lock(control, reason.text().strip())
+                for control, (check, reason) in self.lock_checks.items() if check.isChecked()]
+
+    def assignment_project(self):
+        """The assignment project the dialog describes (``AssignmentError`` if invalid)."""
+        return make_assignment(
+            self.project, title=self.title.text(), text=self.text.toPlainText(),
+            steps=self.steps.toPlainText().splitlines(),
+            hints=self.hints.toPlainText().splitlines(), goals=self.goals(),
+            locks=self.locks())
+
+    def _accept(self) -> None:
+        try:
+            self.result_project = self.assignment_project()
+        except AssignmentError as err:
+            self.error.setText(str(err))
+            return
+        self.accept()
+
+
+def _spin(value: float, low: float, high: float, decimals: int) -> QDoubleSpinBox:
+    box = QDoubleSpinBox()
+    box.setRange(low, high)
+    box.setDecimals(decimals)
+    box.setValue(value)
+    return box
+
+
+def _ispin(value: int) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(0, 100_000_000)
+    box.setValue(int(value))
+    return box
+
+
+# --------------------------------------------------------------------------- file actions
+
+
+class TeachActions:
+    """The File menu's teacher and student actions, and the goals in the lesson panel."""
+
+    def __init__(self, window) -> None:
+        self.window = window
+        self.goals_box: GoalsBox | None = None
+        # dialogs are attributes so tests can replace them
+        self.ask_path = self._ask_path
+        self.ask_student = self._ask_student
+        self.edit_assignment = self._edit_assignment
+        parent = window
+        self.save_assignment = QAction("Save as &assignment…", parent)
+        self.save_assignment.setToolTip("Turn this design into an assignment: text, goals "
+                                        "checked automatically, locked controls")
+        self.save_assignment.triggered.connect(self.save_as_assignment)
+        self.hand_in = QAction("&Hand in…", parent)
+        self.hand_in.setToolTip("Write one file with your project and the goals' status")
+        self.hand_in.triggered.connect(self.hand_in_work)
+        self.export_code = QAction("Export as &code…", parent)
+        self.export_code.setToolTip("A standalone NumPy or PyTorch script that trains this "
+                                    "network the same way")
+        self.export_code.triggered.connect(self.export_as_code)
+        window.document.project_replaced.connect(self._on_project_replaced)
+        self._on_project_replaced()
+
+    def install(self, file_menu, before: QAction) -> None:
+        """Add the actions to the File menu (before ``before``) and the goals to the lesson
+        panel."""
+        for action in (self.save_assignment, self.hand_in, self.export_code):
+            file_menu.insertAction(before, action)
+        file_menu.insertSeparator(before)
+        self.window.lesson_panel.section_factories.append(self._make_goals_box)
+        self.window.lesson_panel.show_lesson(self.window.lesson_panel.lesson)
+
+    def _make_goals_box(self) -> QWidget | None:
+        if _assignment(self.window.document.project) is None:
+            self.goals_box = None
+            return None
+        self.goals_box = GoalsBox(self.window)
+        return self.goals_box
+
+    def _on_project_replaced(self) -> None:
+        self.hand_in.setEnabled(_assignment(self.window.document.project) is not None)
+        # after the panels have read the new project
+        QTimer.singleShot(0, lambda: show_locks(self.window))
+
+    def _message(self, text: str, kind: str = "info") -> None:
+        self.window.message_bar.show_message(text, kind)
+
+    # -- dialogs -----------------------------------------------------------------------
+
+    def _ask_path(self, caption: str, file_filter: str, suggested: str) -> str:
+        path, _ = QFileDialog.getSaveFileName(self.window, caption, suggested, file_filter)
+        return path
+
+    def _ask_student(self) -> str | None:
+        name, ok = QInputDialog.getText(self.window, "Hand in", "Your name:")
+        return name if ok else None
+
+    def _edit_assignment(self, project):
+        dialog = AssignmentDialog(project, self.window)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        return dialog.result_project
+
+    # -- commands ----------------------------------------------------------------------
+
+    def save_as_assignment(self) -> bool:
+        """Author an assignment from the current project and save it as plain JSON."""
+        project = self.edit_assignment(self.window.document.project)
+        if project is None:
+            return False
+        path = self.ask_path("Save assignment", "Assignments (*.json)",
+                             f"{project.lesson['id']}.json")
+        if not path:
+            return False
+        path = path if path.endswith(".json") else path + ".json"
+        try:
+            save_assignment(project, path)
+        except (OSError, NNCoreError) as err:
+            self._message(f"Could not save the assignment: {err}", "problem")
+            return False
+        self._message(f"Saved the assignment {Path(path).name}; give it to the students")
+        return True
+
+    def hand_in_work(self) -> bool:
+        """Save the project with the goals' status as one file to hand in."""
+        window = self.window
+        if _assignment(window.document.project) is None:
+            self._message("Only an assignment can be handed in: open the teacher's file.",
+                          "warning")
+            return False
+        student = self.ask_student()
+        if student is None:
+            return False
+        window.controller.sync_to_document()
+        statuses = self.goals_box.statuses if self.goals_box is not None else []
+        path = self.ask_path("Hand in", "Backprop Lab projects (*.bplab)",
+                             f"{student or 'submission'}.bplab")
+        if not path:
+            return False
+        path = path if path.endswith(".bplab") else path + ".bplab"
+        try:
+            from nncore.project import save_project
+
+            save_project(hand_in(window.document.project, statuses, student=student), path)
+        except (OSError, NNCoreError) as err:
+            self._message(f"Could not hand in: {err}", "problem")
+            return False
+        met = sum(s.met is True for s in statuses)
+        self._message(f"Handed in {Path(path).name}: {met} of {len(statuses)} goals met")
+        return True
+
+    def export_as_code(self) -> bool:
+        """Write the design as a standalone NumPy or PyTorch script."""
+        path = self.ask_path("Export as code", "NumPy script (*.py);;PyTorch script (*.py)",
+                             "train.py")
+        if not path:
+            return False
+        return self.export_to(path, "pytorch" if "torch" in Path(path).stem else None)
+
+    def export_to(self, path: str, to: str | None = None) -> bool:
+        """Export to ``path`` (``to``: numpy or pytorch; asked for when None)."""
+        if to is None:
+            choice, ok = QInputDialog.getItem(self.window, "Export as code", "Script for:",
+                                              ["numpy", "pytorch"], 0, False)
+            if not ok:
+                return False
+            to = choice
+        from nncore.export import export_project
+
+        try:
+            text = export_project(self.window.document.project, to, Path(path))
+            Path(path).write_text(text, encoding="utf-8")
+        except (OSError, NNCoreError) as err:
+            self._message(f"Could not export: {err}", "problem")
+            return False
+        self._message(f"Exported {Path(path).name} ({to}): python {Path(path).name}")
+        return True
+
+
+def install(window) -> TeachActions:
+    """Add the teacher's kit to a main window (one call from ``MainWindow``)."""
+    teach = TeachActions(window)
+    file_menu = window.menuBar().actions()[0].menu()
+    teach.install(file_menu, window.actions.quit)
+    window.document.edit_refused.connect(
+        lambda text: window.message_bar.show_message(text, "warning"))
+    return teach
