@@ -409,13 +409,18 @@ class TeachActions:
         self.export_code.setToolTip("A standalone NumPy or PyTorch script that trains this "
                                     "network the same way")
         self.export_code.triggered.connect(self.export_as_code)
+        self.save_report = QAction("Save &report…", parent)
+        self.save_report.setToolTip("A printable HTML report of this run: curves, design, "
+                                    "settings and the doctor's findings")
+        self.save_report.triggered.connect(self.save_run_report)
         window.document.project_replaced.connect(self._on_project_replaced)
         self._on_project_replaced()
 
     def install(self, file_menu, before: QAction) -> None:
         """Add the actions to the File menu (before ``before``) and the goals to the lesson
         panel."""
-        for action in (self.save_assignment, self.hand_in, self.export_code):
+        for action in (self.save_report, self.export_code, self.save_assignment,
+                       self.hand_in):
             file_menu.insertAction(before, action)
         file_menu.insertSeparator(before)
         self.window.lesson_panel.section_factories.append(self._make_goals_box)
@@ -498,6 +503,28 @@ class TeachActions:
             return False
         met = sum(s.met is True for s in statuses)
         self._message(f"Handed in {Path(path).name}: {met} of {len(statuses)} goals met")
+        return True
+
+    def save_run_report(self) -> bool:
+        """Write the printable HTML report of the current run."""
+        window = self.window
+        window.controller.sync_to_document()
+        if not window.document.project.history:
+            self._message("Train first: the report shows a run.", "warning")
+            return False
+        path = self.ask_path("Save report", "HTML reports (*.html)", "run.html")
+        if not path:
+            return False
+        path = path if path.endswith((".html", ".htm")) else path + ".html"
+        from nncore.report import project_report
+
+        try:
+            Path(path).write_text(project_report(window.document.project,
+                                                 train_if_needed=False), encoding="utf-8")
+        except (OSError, NNCoreError) as err:
+            self._message(f"Could not write the report: {err}", "problem")
+            return False
+        self._message(f"Saved the report {Path(path).name}: open it in a browser to print it")
         return True
 
     def export_as_code(self) -> bool:

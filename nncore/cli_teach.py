@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from nncore.cli import EXIT_OK, UsageError, _add_model_flags, specs_from_args
+from nncore.cli import EXIT_OK, UsageError, _add_model_flags, make_session, specs_from_args
 
 # --------------------------------------------------------------------------- grade
 
@@ -114,9 +114,35 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------- report
+
+
+def _setup_report(p: argparse.ArgumentParser) -> None:
+    _add_model_flags(p)
+    p.add_argument("-o", "--output", metavar="RUN.html", required=True,
+                   help="the HTML file to write")
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """Write a printable HTML report of a run (training it first if it has none)."""
+    from nncore.report import session_report
+
+    project, *_ = specs_from_args(args)
+    session = make_session(args)
+    if not len(session.trainer.history):
+        print(f"training {session.trainer.epochs} epochs first (the project holds no run)")
+    html = session_report(session, title=project.title if project else "",
+                          lesson=project.lesson if project else None)
+    Path(args.output).write_text(html, encoding="utf-8")
+    print(f"wrote {args.output}: {session.trainer.epoch} epochs; open it in a browser and "
+          "print it for your lab notebook")
+    return EXIT_OK
+
+
 TEACH_COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str,
                                 Callable[[argparse.ArgumentParser], None]]] = {
     "grade": (cmd_grade, "grade submissions against an assignment's goals", _setup_grade),
+    "report": (cmd_report, "write a printable HTML report of a run", _setup_report),
     "export": (cmd_export, "write the design as a standalone NumPy or PyTorch script",
                _setup_export),
 }

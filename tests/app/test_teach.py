@@ -137,3 +137,17 @@ def test_export_as_code_from_the_window(window, tmp_path):
         window.document.training, optimizer=OptimizerSpec("adagrad", 0.1)), "adagrad")
     assert not window.teach.export_to(str(tmp_path / "bad.py"), "numpy")
     assert "adagrad" in window.message_bar.text
+
+
+def test_save_report_from_the_window(qtbot, window, tmp_path):
+    path = tmp_path / "run.html"
+    window.teach.ask_path = lambda *_: str(path)
+    assert not window.teach.save_run_report()  # nothing trained yet
+    assert "Train first" in window.message_bar.text
+    window.document.set_training(dataclasses.replace(window.document.training, epochs=3),
+                                 "short")
+    window.controller.train()
+    qtbot.waitUntil(lambda: window.controller.state == RunState.FINISHED.value, timeout=60000)
+    assert window.teach.save_run_report()
+    html = path.read_text()
+    assert html.count("<img ") == 3 and "Doctor's findings" in html
