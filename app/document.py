@@ -211,8 +211,10 @@ class ProjectDocument(QObject):
 
         ``modified=True`` (a recovered autosave) marks it as having unsaved changes.
         """
+        from app.teach import prepare_locks
+
+        project, self.lock_reference, restored = prepare_locks(project)
         self._project = project
-        self.lock_reference = project
         self._path = Path(path) if path else None
         self._selected = None
         self.undo_stack.clear()
@@ -221,6 +223,8 @@ class ProjectDocument(QObject):
         self.project_replaced.emit()
         self.path_changed.emit(self._path)
         self._emit_dirty()
+        if restored:
+            self.edit_refused.emit(restored)
 
     def open(self, path: str | Path) -> None:
         """Load a project file (raises ``ProjectFileError`` with a readable message)."""

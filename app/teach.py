@@ -53,6 +53,7 @@ from nncore.assignments import (
     lock_violations,
     make_assignment,
     save_assignment,
+    with_lock_reference,
 )
 from nncore.errors import NNCoreError
 
@@ -74,6 +75,21 @@ def _assignment(project):
 
 
 # --------------------------------------------------------------------------- locks
+
+
+def prepare_locks(project) -> tuple[Any, Any, str]:
+    """``(project, lock reference, message)`` for a project being opened: a file whose
+    locked controls were changed by hand gets them back (``with_lock_reference``)."""
+    try:
+        project, reference, restored = with_lock_reference(project)
+    except AssignmentError as err:
+        log.warning("ignoring the locks of a malformed assignment: %s", err)
+        return project, project, ""
+    if not restored:
+        return project, reference, ""
+    names = ", ".join(CONTROLS[lk.control] for lk in restored)
+    return project, reference, (f"This file changed what the assignment locks ({names}); "
+                                "those settings were set back to the assignment's")
 
 
 def locked_edit(document, part: str, new: Any) -> str | None:
@@ -218,10 +234,12 @@ class GoalsBox(QWidget):
         if met and not self.was_met:
             self.banner.setText("🎉 Goal met! Every goal is reached. Hand it in with "
                                 "File › Hand in…")
-            self.window.message_bar.show_message("Goal met: every goal of the assignment is "
-                                                 "reached.", "info")
         self.banner.setVisible(met)
         self.was_met = met
+        tabs, panel = self.window.tabs, self.window.lesson_panel
+        index = tabs.indexOf(panel)
+        if index >= 0:  # seen from any tab: the Lesson tab says so too
+            tabs.setTabText(index, "Lesson — goal met 🎉" if met else "Lesson")
 
 
 def _rich(html: str) -> QLabel:

@@ -492,6 +492,37 @@ def enforce_locks(assignment: Assignment, reference: Project, project: Project) 
                                history=None)
 
 
+def with_lock_reference(project: Project) -> tuple[Project, Project, list[Lock]]:
+    """Prepare an opened project for its locks: ``(project, reference, restored)``.
+
+    The first time an assignment is opened its specs are recorded in the lesson as
+    ``start`` (saved with the student's work); a later load compares the locked controls
+    with that record and sets back any that a hand-edited file changed (``restored``).
+    Projects without an assignment come back unchanged, as their own reference.
+    """
+    assignment = assignment_of(project)
+    if assignment is None:
+        return project, project, []
+    lesson = dict(project.lesson or {})
+    start = lesson.get("start")
+    if start is None:
+        lesson["start"] = _specs_dict(project.network, project.training, project.data)
+        project = dataclasses.replace(project, lesson=lesson)
+        return project, project, []
+    try:
+        reference = dataclasses.replace(
+            project, network=network_from_dict(start.get("network")),
+            training=training_from_dict(start.get("training")),
+            data=data_from_dict(start.get("data")))
+    except (SpecError, AttributeError) as err:
+        raise AssignmentError(f"the assignment's recorded start is damaged: {err}") from None
+    broken = lock_violations(assignment, reference, project.network, project.training,
+                             project.data)
+    if broken:
+        project = enforce_locks(assignment, reference, project)
+    return project, reference, broken
+
+
 # --------------------------------------------------------------------------- authoring
 
 

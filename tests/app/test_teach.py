@@ -100,7 +100,7 @@ def test_goals_tick_off_live_then_hand_in_and_grade(qtbot, assignment_window, tm
     qtbot.waitUntil(lambda: box.banner.isVisible(), timeout=5000)
     assert [s.met for s in box.statuses] == [True, True]
     assert box.statuses[0].measured == win.controller.history[-1].val_metric
-    assert "Goal met" in win.message_bar.text
+    assert "goal met" in win.tabs.tabText(win.tabs.indexOf(win.lesson_panel))
     out = tmp_path / "ada.bplab"
     win.teach.ask_student = lambda: "Ada"
     win.teach.ask_path = lambda *_: str(out)
@@ -151,3 +151,17 @@ def test_save_report_from_the_window(qtbot, window, tmp_path):
     assert window.teach.save_run_report()
     html = path.read_text()
     assert html.count("<img ") == 3 and "Doctor's findings" in html
+
+
+def test_opening_a_hand_edited_file_restores_the_locked_settings(qtbot, assignment_window,
+                                                                 tmp_path):
+    from nncore.project import save_project
+
+    win = assignment_window
+    assert "start" in win.document.project.lesson  # recorded when the assignment opened
+    edited = dataclasses.replace(win.document.project,
+                                 network=mlp_spec([64], "tanh"), title="edited")
+    save_project(edited, tmp_path / "edited.bplab")
+    assert win.files.open(tmp_path / "edited.bplab")
+    assert win.document.network.layers[0].units == 8
+    assert "set back" in win.message_bar.text

@@ -295,3 +295,49 @@ def test_grade_refuses_a_file_that_is_not_an_assignment(tmp_path, capsys):
     save_project(_start(), path)
     assert main(["grade", str(path), str(path)]) == 2
     assert "not an assignment" in capsys.readouterr().err
+
+
+def test_opening_records_the_start_and_restores_hand_edited_locks(tmp_path):
+    from nncore.assignments import with_lock_reference
+
+    opened, reference, restored = with_lock_reference(load_project(_assignment(tmp_path)))
+    assert restored == [] and reference is opened
+    assert opened.lesson["start"]["training"]["seed"] == 1
+    # the student saves, then edits the file by hand: other data, another seed, a new rate
+    edited = dataclasses.replace(
+        opened, data=DataSpec("moons", {"n": 300, "noise": 0.0}),
+        training=dataclasses.replace(opened.training, seed=3,
+                                     optimizer=OptimizerSpec("adam", 0.05)))
+    again, _, restored = with_lock_reference(edited)
+    assert sorted(lk.control for lk in restored) == ["data", "seed"]
+    assert again.data == DATA and again.training.seed == 1
+    assert again.training.optimizer.lr == 0.05  # not locked: the student's value stays
+
+
+@pytest.mark.slow
+def test_shipped_lessons_goals_are_met_by_the_working_variant_only():
+    from nncore.doctor import examine_session
+    from nncore.lessons import lesson_of, list_lessons, load_lesson, quick_project
+
+    checked = 0
+    for info in list_lessons():
+        opened = load_lesson(info.id)
+        assignment = assignment_of(opened)
+        if assignment is None:
+            continue
+        lesson = lesson_of(opened)
+        working = next(v for v in lesson.variants if v.kind == "working")
+        runs = {"working": working.apply(opened)}
+        if lesson.variants[0].kind == "failing" and not any(
+                (lesson.variants[0].network, lesson.variants[0].layers,
+                 lesson.variants[0].training, lesson.variants[0].data)):
+            runs["as opened"] = opened  # the lesson opens on its failing setup
+        for name, project in runs.items():
+            project = quick_project(project)
+            session = Session(project.network, project.training, project.data)
+            session.trainer.run()
+            statuses = evaluate(assignment.goals,
+                                evidence_from_session(session, examine_session(session)))
+            assert all_met(statuses) == (name == "working"), (info.id, name, statuses)
+            checked += 1
+    assert checked >= 10
