@@ -11,6 +11,7 @@ as their tooltip.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -147,7 +148,7 @@ def show_locks(window) -> None:
                 widget.setToolTip(saved)
             else:
                 reason = f": {escape(lock.reason)}" if lock.reason else ""
-                widget.setToolTip(f"<qt>🔒 <b>Locked by the assignment</b>{reason}</qt>")
+                widget.setToolTip(f"<qt><b>Locked by the assignment</b>{reason}</qt>")
 
 
 # --------------------------------------------------------------------------- goals
@@ -198,14 +199,14 @@ class GoalsBox(QWidget):
         items = "".join(f"<li>{escape(CONTROLS[lk.control])}"
                         + (f" — <i>{escape(lk.reason)}</i>" if lk.reason else "") + "</li>"
                         for lk in self.assignment.locks)
-        return f"<b>🔒 Locked</b> (you may change everything else)<ul>{items}</ul>"
+        return f"<b>Locked</b> (you may change everything else)<ul>{items}</ul>"
 
     def reveal_hint(self) -> None:
         """Show the next hint; the button goes when none are left."""
         shown = len(self.hint_labels)
         if shown >= len(self.assignment.hints):
             return
-        label = _rich(f"💡 <b>Hint {shown + 1}.</b> {escape(self.assignment.hints[shown])}")
+        label = _rich(f"<b>Hint {shown + 1}.</b> {escape(self.assignment.hints[shown])}")
         self.hint_labels.append(label)
         self.hints_layout.addWidget(label)
         left = len(self.assignment.hints) - len(self.hint_labels)
@@ -232,14 +233,14 @@ class GoalsBox(QWidget):
                         f"<span style='color:gray'>— {escape(status.detail)}</span>")
         met = all_met(self.statuses)
         if met and not self.was_met:
-            self.banner.setText("🎉 Goal met! Every goal is reached. Hand it in with "
+            self.banner.setText("✓ Goal met! Every goal is reached. Hand it in with "
                                 "File › Hand in…")
         self.banner.setVisible(met)
         self.was_met = met
         tabs, panel = self.window.tabs, self.window.lesson_panel
         index = tabs.indexOf(panel)
         if index >= 0:  # seen from any tab: the Lesson tab says so too
-            tabs.setTabText(index, "Lesson — goal met 🎉" if met else "Lesson")
+            tabs.setTabText(index, "Lesson ✓ goal met" if met else "Lesson")
 
 
 def _rich(html: str) -> QLabel:
@@ -415,6 +416,7 @@ class TeachActions:
         self.ask_path = self._ask_path
         self.ask_student = self._ask_student
         self.edit_assignment = self._edit_assignment
+        self.ask_target = self._ask_target
         parent = window
         self.save_assignment = QAction("Save as &assignment…", parent)
         self.save_assignment.setToolTip("Turn this design into an assignment: text, goals "
@@ -477,26 +479,35 @@ class TeachActions:
 
     # -- commands ----------------------------------------------------------------------
 
+    def _write_file(self, caption: str, file_filter: str, suggested: str, suffix: str,
+                    write: Callable[[str], None], done: str) -> bool:
+        """Ask where, add ``suffix`` if missing, ``write(path)``; messages either way."""
+        path = self.ask_path(caption, file_filter, suggested)
+        if not path:
+            return False
+        path = path if path.endswith(suffix) else path + suffix
+        try:
+            write(path)
+        except (OSError, NNCoreError) as err:
+            self._message(f"{caption}: could not write {Path(path).name}: {err}", "problem")
+            return False
+        self._message(done.format(name=Path(path).name))
+        return True
+
     def save_as_assignment(self) -> bool:
         """Author an assignment from the current project and save it as plain JSON."""
         project = self.edit_assignment(self.window.document.project)
         if project is None:
             return False
-        path = self.ask_path("Save assignment", "Assignments (*.json)",
-                             f"{project.lesson['id']}.json")
-        if not path:
-            return False
-        path = path if path.endswith(".json") else path + ".json"
-        try:
-            save_assignment(project, path)
-        except (OSError, NNCoreError) as err:
-            self._message(f"Could not save the assignment: {err}", "problem")
-            return False
-        self._message(f"Saved the assignment {Path(path).name}; give it to the students")
-        return True
+        return self._write_file("Save assignment", "Assignments (*.json)",
+                                f"{project.lesson['id']}.json", ".json",
+                                lambda path: save_assignment(project, path),
+                                "Saved the assignment {name}; give it to the students")
 
     def hand_in_work(self) -> bool:
         """Save the project with the goals' status as one file to hand in."""
+        from nncore.project import save_project
+
         window = self.window
         if _assignment(window.document.project) is None:
             self._message("Only an assignment can be handed in: open the teacher's file.",
@@ -507,70 +518,50 @@ class TeachActions:
             return False
         window.controller.sync_to_document()
         statuses = self.goals_box.statuses if self.goals_box is not None else []
-        path = self.ask_path("Hand in", "Backprop Lab projects (*.bplab)",
-                             f"{student or 'submission'}.bplab")
-        if not path:
-            return False
-        path = path if path.endswith(".bplab") else path + ".bplab"
-        try:
-            from nncore.project import save_project
-
-            save_project(hand_in(window.document.project, statuses, student=student), path)
-        except (OSError, NNCoreError) as err:
-            self._message(f"Could not hand in: {err}", "problem")
-            return False
         met = sum(s.met is True for s in statuses)
-        self._message(f"Handed in {Path(path).name}: {met} of {len(statuses)} goals met")
-        return True
+        return self._write_file(
+            "Hand in", "Backprop Lab projects (*.bplab)", f"{student or 'submission'}.bplab",
+            ".bplab", lambda path: save_project(
+                hand_in(window.document.project, statuses, student=student), path),
+            f"Handed in {{name}}: {met} of {len(statuses)} goals met")
 
     def save_run_report(self) -> bool:
         """Write the printable HTML report of the current run."""
-        window = self.window
-        window.controller.sync_to_document()
-        if not window.document.project.history:
-            self._message("Train first: the report shows a run.", "warning")
-            return False
-        path = self.ask_path("Save report", "HTML reports (*.html)", "run.html")
-        if not path:
-            return False
-        path = path if path.endswith((".html", ".htm")) else path + ".html"
         from nncore.report import project_report
 
-        try:
-            Path(path).write_text(project_report(window.document.project,
-                                                 train_if_needed=False), encoding="utf-8")
-        except (OSError, NNCoreError) as err:
-            self._message(f"Could not write the report: {err}", "problem")
+        window = self.window
+        window.controller.sync_to_document()
+        project = window.document.project
+        if not project.history:
+            self._message("Train first: the report shows a run.", "warning")
             return False
-        self._message(f"Saved the report {Path(path).name}: open it in a browser to print it")
-        return True
+        return self._write_file(
+            "Save report", "HTML reports (*.html)", "run.html", ".html",
+            lambda path: Path(path).write_text(project_report(project, train_if_needed=False),
+                                               encoding="utf-8"),
+            "Saved the report {name}: open it in a browser to print it")
 
     def export_as_code(self) -> bool:
         """Write the design as a standalone NumPy or PyTorch script."""
-        path = self.ask_path("Export as code", "NumPy script (*.py);;PyTorch script (*.py)",
-                             "train.py")
-        if not path:
-            return False
-        return self.export_to(path, "pytorch" if "torch" in Path(path).stem else None)
+        to = self.ask_target()
+        return to is not None and self.export_to(to)
 
-    def export_to(self, path: str, to: str | None = None) -> bool:
-        """Export to ``path`` (``to``: numpy or pytorch; asked for when None)."""
-        if to is None:
-            choice, ok = QInputDialog.getItem(self.window, "Export as code", "Script for:",
-                                              ["numpy", "pytorch"], 0, False)
-            if not ok:
-                return False
-            to = choice
+    def _ask_target(self) -> str | None:
+        choice, ok = QInputDialog.getItem(self.window, "Export as code", "Write a script for:",
+                                          ["numpy", "pytorch"], 0, False)
+        return choice if ok else None
+
+    def export_to(self, to: str) -> bool:
+        """Export the design as a ``to`` (numpy or pytorch) script, asking where."""
         from nncore.export import export_project
 
-        try:
-            text = export_project(self.window.document.project, to, Path(path))
-            Path(path).write_text(text, encoding="utf-8")
-        except (OSError, NNCoreError) as err:
-            self._message(f"Could not export: {err}", "problem")
-            return False
-        self._message(f"Exported {Path(path).name} ({to}): python {Path(path).name}")
-        return True
+        project = self.window.document.project
+
+        def write(path: str) -> None:
+            Path(path).write_text(export_project(project, to, Path(path)), encoding="utf-8")
+
+        return self._write_file("Export as code", "Python scripts (*.py)", f"train_{to}.py",
+                                ".py", write, f"Exported {{name}} ({to}): python {{name}}")
 
 
 def install(window) -> TeachActions:

@@ -183,6 +183,27 @@ def update(params, grads, state):
 ''',
 }
 
+EPOCH_START = '''    # the shuffle generator Backprop Lab uses: the seed's second stream
+    rng = np.random.default_rng(np.random.SeedSequence(SEED).spawn(2)[1])
+    n = len(x)
+    batch = n if BATCH_SIZE is None else max(1, min(BATCH_SIZE, n))
+    for epoch in range(1, args.epochs + 1):
+        xe, te = x, t
+        if SHUFFLE and batch < n:  # a new order every epoch
+            order = rng.permutation(n)
+            xe, te = x[order], t[order]
+'''
+
+EPOCH_END = '''        if not np.isfinite(loss):
+            print(f"epoch {epoch} loss {loss}: not finite, stopping (lower the learning rate)")
+            break
+        print(f"epoch {epoch} loss {loss:.12g}")
+
+
+if __name__ == "__main__":
+    main()
+'''
+
 NUMPY_MAIN = '''# ------------------------------------------------------------ training
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -193,28 +214,11 @@ def main():
     params = {k[len("init/"):]: v.astype(DTYPE) for k, v in arrays.items()
               if k.startswith("init/")}
     state = make_optimizer(params)
-    # the same generator Backprop Lab shuffles with: the second stream spawned from the seed
-    rng = np.random.default_rng(np.random.SeedSequence(SEED).spawn(2)[1])
-    n = len(x)
-    batch = n if BATCH_SIZE is None else max(1, min(BATCH_SIZE, n))
-    for epoch in range(1, args.epochs + 1):
-        xe, te = x, t
-        if SHUFFLE and batch < n:  # a new order every epoch
-            order = rng.permutation(n)
-            xe, te = x[order], t[order]
-        for start in range(0, n, batch):
+''' + EPOCH_START + '''        for start in range(0, n, batch):
             grads = gradients(params, xe[start:start + batch], te[start:start + batch])
             update(params, grads, state)
         loss = evaluate(params, x[:EVAL_LIMIT], t[:EVAL_LIMIT])
-        if not np.isfinite(loss):
-            print(f"epoch {epoch} loss {loss}: not finite, stopping (lower the learning rate)")
-            break
-        print(f"epoch {epoch} loss {loss:.12g}")
-
-
-if __name__ == "__main__":
-    main()
-'''
+''' + EPOCH_END
 
 
 def numpy_body(settings: dict[str, Any]) -> str:
@@ -297,16 +301,7 @@ def main():
     model = build_model(arrays)
     loss_fn = {loss}  # {loss_doc}
     optimizer = {optimizer}
-    # the same generator Backprop Lab shuffles with: the second stream spawned from the seed
-    rng = np.random.default_rng(np.random.SeedSequence(SEED).spawn(2)[1])
-    n = len(x)
-    batch = n if BATCH_SIZE is None else max(1, min(BATCH_SIZE, n))
-    for epoch in range(1, args.epochs + 1):
-        xe, te = x, t
-        if SHUFFLE and batch < n:  # a new order every epoch
-            order = torch.from_numpy(rng.permutation(n))
-            xe, te = x[order], t[order]
-        model.train()
+{epoch_start}        model.train()
         for start in range(0, n, batch):
             optimizer.zero_grad()
             loss = loss_fn(model(xe[start:start + batch]), te[start:start + batch])
@@ -315,19 +310,12 @@ def main():
         model.eval()
         with torch.no_grad():
             loss = float(loss_fn(model(x[:EVAL_LIMIT]), t[:EVAL_LIMIT]) + penalty(model))
-        if not np.isfinite(loss):
-            print(f"epoch {{epoch}} loss {{loss}}: not finite, stopping (lower the learning rate)")
-            break
-        print(f"epoch {{epoch}} loss {{loss:.12g}}")
-
-
-if __name__ == "__main__":
-    main()
-'''
+{epoch_end}'''
 
 
 def pytorch_body(settings: dict[str, Any]) -> str:
     """The model, loss, optimizer and training loop in PyTorch."""
     loss, doc = PYTORCH_LOSSES[settings["loss"]]
-    return PYTORCH_BODY.format(loss=loss, loss_doc=doc,
+    return PYTORCH_BODY.format(loss=loss, loss_doc=doc, epoch_start=EPOCH_START,
+                               epoch_end=EPOCH_END,
                                optimizer=PYTORCH_OPTIMIZERS[settings["optimizer"]])

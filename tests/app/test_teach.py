@@ -89,7 +89,8 @@ def test_locked_controls_are_disabled_and_edits_refused(qtbot, assignment_window
     assert doc.training.epochs == 30  # free controls still change
 
 
-def test_goals_tick_off_live_then_hand_in_and_grade(qtbot, assignment_window, tmp_path):
+def test_goals_tick_off_live_then_hand_in_and_grade(qtbot, assignment_window, tmp_path,
+                                                    artifacts_dir):
     win = assignment_window
     box = win.teach.goals_box
     assert box is not None and [s.met for s in box.statuses] == [None, True]
@@ -101,6 +102,8 @@ def test_goals_tick_off_live_then_hand_in_and_grade(qtbot, assignment_window, tm
     assert [s.met for s in box.statuses] == [True, True]
     assert box.statuses[0].measured == win.controller.history[-1].val_metric
     assert "goal met" in win.tabs.tabText(win.tabs.indexOf(win.lesson_panel))
+    win.tabs.setCurrentWidget(win.lesson_panel)
+    win.grab().save(str(artifacts_dir / "assignment_goal_met.png"))
     out = tmp_path / "ada.bplab"
     win.teach.ask_student = lambda: "Ada"
     win.teach.ask_path = lambda *_: str(out)
@@ -131,11 +134,13 @@ def test_goal_missed_shows_no_banner(qtbot, settings, tmp_path):
 
 def test_export_as_code_from_the_window(window, tmp_path):
     path = tmp_path / "train.py"
-    assert window.teach.export_to(str(path), "numpy")
+    window.teach.ask_path = lambda *_: str(path)
+    window.teach.ask_target = lambda: "numpy"
+    assert window.teach.export_as_code()
     assert "def gradients" in path.read_text()
     window.document.set_training(dataclasses.replace(
         window.document.training, optimizer=OptimizerSpec("adagrad", 0.1)), "adagrad")
-    assert not window.teach.export_to(str(tmp_path / "bad.py"), "numpy")
+    assert not window.teach.export_to("pytorch")
     assert "adagrad" in window.message_bar.text
 
 
