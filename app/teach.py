@@ -159,7 +159,7 @@ class GoalsBox(QWidget):
 
     def __init__(self, window, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.window = window
+        self.main = window
         self.assignment = _assignment(window.document.project)
         self.statuses: list[GoalStatus] = []
         self.was_met = False
@@ -219,7 +219,7 @@ class GoalsBox(QWidget):
 
     def evidence(self):
         """What the goals are checked against now (``nncore.assignments.live_evidence``)."""
-        w = self.window
+        w = self.main
         return live_evidence(w.document.network, w.document.training, w.controller.history,
                              w.data_source.splits, w.doctor_panel.findings)
 
@@ -237,7 +237,7 @@ class GoalsBox(QWidget):
                                 "File › Hand in…")
         self.banner.setVisible(met)
         self.was_met = met
-        tabs, panel = self.window.tabs, self.window.lesson_panel
+        tabs, panel = self.main.tabs, self.main.lesson_panel
         index = tabs.indexOf(panel)
         if index >= 0:  # seen from any tab: the Lesson tab says so too
             tabs.setTabText(index, "Lesson ✓ goal met" if met else "Lesson")
@@ -275,19 +275,51 @@ class AssignmentDialog(QDialog):
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.resize(620, 520)
+        self._prefill()
+
+    def _prefill(self) -> None:
+        """Start from the project's own lesson text, goals, locks and hints, if any (editing
+        an assignment, or turning a lesson into one)."""
+        lesson = self.project.lesson or {}
+        self.text_edit.setPlainText(str(lesson.get("goal", "")))
+        self.steps.setPlainText("\n".join(lesson.get("steps", [])))
+        assignment = _assignment(self.project)
+        if assignment is None:
+            return
+        self.hints.setPlainText("\n".join(assignment.hints))
+        if assignment.goals:
+            self.goal_checks["metric"].setChecked(False)
+        for goal in assignment.goals:
+            self.goal_checks[goal.kind].setChecked(True)
+            if goal.kind == "metric":
+                self.metric_box.setCurrentText(goal.metric or "")
+                self.metric_sign.setCurrentText("≥" if goal.min is not None else "≤")
+                self.metric_value.setValue(goal.min if goal.min is not None else goal.max)
+            elif goal.kind in ("epochs", "parameters", "units"):
+                {"epochs": self.max_epochs, "parameters": self.max_parameters,
+                 "units": self.max_units}[goal.kind].setValue(int(goal.max))
+            elif goal.kind == "optimizer":
+                self.optimizer_box.setCurrentText(goal.name or "")
+            else:
+                self.finding_box.setCurrentText(goal.code or "")
+                self.finding_sign.setCurrentText("present" if goal.present else "absent")
+        for lock in assignment.locks:
+            check, reason = self.lock_checks[lock.control]
+            check.setChecked(True)
+            reason.setText(lock.reason)
 
     def _text_page(self) -> QWidget:
         page = QWidget()
         form = QFormLayout(page)
-        self.title = QLineEdit(self.project.title or "")
-        self.text = QPlainTextEdit()
-        self.text.setPlaceholderText("What the student should achieve, and why.")
+        self.title_edit = QLineEdit(self.project.title or "")
+        self.text_edit = QPlainTextEdit()
+        self.text_edit.setPlaceholderText("What the student should achieve, and why.")
         self.steps = QPlainTextEdit()
         self.steps.setPlaceholderText("One step per line")
         self.hints = QPlainTextEdit()
         self.hints.setPlaceholderText("One hint per line; students reveal them one at a time")
-        form.addRow("Title", self.title)
-        form.addRow("Text", self.text)
+        form.addRow("Title", self.title_edit)
+        form.addRow("Text", self.text_edit)
         form.addRow("Steps", self.steps)
         form.addRow("Hints", self.hints)
         return page
@@ -295,6 +327,9 @@ class AssignmentDialog(QDialog):
     def _goals_page(self) -> QWidget:
         page = QWidget()
         grid = QGridLayout(page)
+        grid.addWidget(_rich("<b>Ticked goals are checked automatically</b> as the student "
+                             "trains, and by <tt>nncore grade</tt>. (More goals of a kind: "
+                             "edit the saved JSON, see docs/lessons.md.)"), 0, 0, 1, 4)
         self.goal_checks: dict[str, QCheckBox] = {}
 
         def row(key: str, text: str, *widgets: QWidget) -> None:
@@ -305,28 +340,28 @@ class AssignmentDialog(QDialog):
             for i, widget in enumerate(widgets, start=1):
                 grid.addWidget(widget, r, i)
 
-        self.metric = QComboBox()
-        self.metric.addItems(METRICS)
-        self.metric.setCurrentText("val_accuracy")
-        self.metric_bound = QComboBox()
-        self.metric_bound.addItems(["≥", "≤"])
+        self.metric_box = QComboBox()
+        self.metric_box.addItems(METRICS)
+        self.metric_box.setCurrentText("val_accuracy")
+        self.metric_sign = QComboBox()
+        self.metric_sign.addItems(["≥", "≤"])
         self.metric_value = _spin(0.95, 0, 1e9, 4)
-        row("metric", "Metric", self.metric, self.metric_bound, self.metric_value)
+        row("metric", "Metric", self.metric_box, self.metric_sign, self.metric_value)
         self.max_epochs, self.max_parameters, self.max_units = (
             _ispin(self.project.training.epochs), _ispin(1000), _ispin(32))
         row("epochs", "At most epochs", self.max_epochs)
         row("parameters", "At most parameters", self.max_parameters)
         row("units", "At most hidden units", self.max_units)
-        self.optimizer = QComboBox()
-        self.optimizer.addItems(OPTIMIZER_NAMES)
-        self.optimizer.setCurrentText(self.project.training.optimizer.name)
-        row("optimizer", "Optimizer must be", self.optimizer)
-        self.finding = QComboBox()
-        self.finding.addItems(FINDING_CODES)
-        self.finding.setEditable(True)
-        self.finding_present = QComboBox()
-        self.finding_present.addItems(["absent", "present"])
-        row("finding", "Doctor finding", self.finding, self.finding_present)
+        self.optimizer_box = QComboBox()
+        self.optimizer_box.addItems(OPTIMIZER_NAMES)
+        self.optimizer_box.setCurrentText(self.project.training.optimizer.name)
+        row("optimizer", "Optimizer must be", self.optimizer_box)
+        self.finding_box = QComboBox()
+        self.finding_box.addItems(FINDING_CODES)
+        self.finding_box.setEditable(True)
+        self.finding_box_sign = QComboBox()
+        self.finding_box_sign.addItems(["absent", "present"])
+        row("finding", "Doctor finding", self.finding_box, self.finding_box_sign)
         self.goal_checks["metric"].setChecked(True)
         grid.setRowStretch(grid.rowCount(), 1)
         return page
@@ -352,18 +387,18 @@ class AssignmentDialog(QDialog):
         goals = []
         if "metric" in on:
             bound = self.metric_value.value()
-            low = self.metric_bound.currentText() == "≥"
-            goals.append(Goal("metric", metric=self.metric.currentText(),
+            low = self.metric_sign.currentText() == "≥"
+            goals.append(Goal("metric", metric=self.metric_box.currentText(),
                               min=bound if low else None, max=None if low else bound))
         for key, box in (("epochs", self.max_epochs), ("parameters", self.max_parameters),
                          ("units", self.max_units)):
             if key in on:
                 goals.append(Goal(key, max=float(box.value())))
         if "optimizer" in on:
-            goals.append(Goal("optimizer", name=self.optimizer.currentText()))
+            goals.append(Goal("optimizer", name=self.optimizer_box.currentText()))
         if "finding" in on:
-            goals.append(Goal("finding", code=self.finding.currentText().strip(),
-                              present=self.finding_present.currentText() == "present"))
+            goals.append(Goal("finding", code=self.finding_box.currentText().strip(),
+                              present=self.finding_box_sign.currentText() == "present"))
         return goals
 
     def locks(self) -> list[Lock]:
@@ -374,7 +409,7 @@ class AssignmentDialog(QDialog):
     def assignment_project(self):
         """The assignment project the dialog describes (``AssignmentError`` if invalid)."""
         return make_assignment(
-            self.project, title=self.title.text(), text=self.text.toPlainText(),
+            self.project, title=self.title_edit.text(), text=self.text_edit.toPlainText(),
             steps=self.steps.toPlainText().splitlines(),
             hints=self.hints.toPlainText().splitlines(), goals=self.goals(),
             locks=self.locks())
@@ -422,9 +457,9 @@ class TeachActions:
         self.save_assignment.setToolTip("Turn this design into an assignment: text, goals "
                                         "checked automatically, locked controls")
         self.save_assignment.triggered.connect(self.save_as_assignment)
-        self.hand_in = QAction("&Hand in…", parent)
-        self.hand_in.setToolTip("Write one file with your project and the goals' status")
-        self.hand_in.triggered.connect(self.hand_in_work)
+        self.hand_in_action = QAction("&Hand in…", parent)
+        self.hand_in_action.setToolTip("Write one file with your project and the goals' status")
+        self.hand_in_action.triggered.connect(self.hand_in_work)
         self.export_code = QAction("Export as &code…", parent)
         self.export_code.setToolTip("A standalone NumPy or PyTorch script that trains this "
                                     "network the same way")
@@ -440,7 +475,7 @@ class TeachActions:
         """Add the actions to the File menu (before ``before``) and the goals to the lesson
         panel."""
         for action in (self.save_report, self.export_code, self.save_assignment,
-                       self.hand_in):
+                       self.hand_in_action):
             file_menu.insertAction(before, action)
         file_menu.insertSeparator(before)
         self.window.lesson_panel.section_factories.append(self._make_goals_box)
@@ -454,7 +489,7 @@ class TeachActions:
         return self.goals_box
 
     def _on_project_replaced(self) -> None:
-        self.hand_in.setEnabled(_assignment(self.window.document.project) is not None)
+        self.hand_in_action.setEnabled(_assignment(self.window.document.project) is not None)
         # after the panels have read the new project
         QTimer.singleShot(0, lambda: show_locks(self.window))
 

@@ -53,18 +53,35 @@ def cmd_grade(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     rows = grade_all(args.assignment, files, retrain=args.retrain, jobs=args.jobs)
     goals = assignment.goals
-    width = max(len(r.file) for r in rows)
-    print(f"{'submission':<{width}}  {'status':<8}  " + "  ".join(g.describe() for g in goals))
-    for row in rows:
-        marks = [f"{'✓' if s.met else '✗'} {_measured_text(s.measured)}" for s in row.goals]
-        line = f"{row.file:<{width}}  {row.status:<8}  " + "  ".join(marks)
-        print(line + (f"  ({row.reason})" if row.reason else ""))
+    _print_table(goals, rows)
     counts = {s: sum(r.status == s for r in rows) for s in ("pass", "fail", "mismatch", "error")}
     print(", ".join(f"{n} {s}" for s, n in counts.items()) + f" of {len(rows)} submission(s)"
           + (" (re-trained from their seeds)" if args.retrain else ""))
     if args.csv:
         _write_grades_csv(args.csv, goals, rows)
     return EXIT_OK
+
+
+def _csv_number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.10g}" if math.isfinite(value) else ""
+    return str(value)
+
+
+def _print_table(goals, rows) -> None:
+    """One line per submission: status, then ✓/✗ and the measured value per goal."""
+    cells = [[f"{'✓' if s.met else '✗' if s.met is False else '…'} "
+              f"{_measured_text(s.measured)}" for s in row.goals] for row in rows]
+    widths = [max([len(f"{i}. {g.describe()}")] + [len(c[i - 1]) for c in cells
+                                                    if len(c) >= i])
+              for i, g in enumerate(goals, start=1)]
+    name = max([len("submission")] + [len(r.file) for r in rows])
+    print(f"{'submission':<{name}}  {'status':<8}  " + "  ".join(
+        f"{f'{i}. {g.describe()}':<{w}}" for i, (g, w) in enumerate(zip(goals, widths), 1)))
+    for row, marks in zip(rows, cells):
+        line = f"{row.file:<{name}}  {row.status:<8}  " + "  ".join(
+            f"{m:<{w}}" for m, w in zip(marks, widths))
+        print(line.rstrip() + (f"  ({row.reason})" if row.reason else ""))
 
 
 def _write_grades_csv(path: str, goals, rows) -> None:
@@ -81,7 +98,7 @@ def _write_grades_csv(path: str, goals, rows) -> None:
             for status in by_goal:
                 cells += ["", ""] if status is None else [
                     "" if status.met is None else status.met,
-                    "" if status.measured is None else _measured_text(status.measured)]
+                    "" if status.measured is None else _csv_number(status.measured)]
             writer.writerow(cells)
 
 

@@ -81,26 +81,30 @@ def _assignment_id(project: Project) -> str | None:
     return (project.lesson or {}).get("id")
 
 
-def _evidence(project: Project) -> Evidence:
-    """The evidence of a handed-in project (its weights and history)."""
+def _findings(session: Any, wanted: bool) -> list[Any] | None:
+    """The doctor's findings on the session's run, only if a goal asks about them (the
+    doctor's gradient check is the slowest part of grading a small run)."""
     from nncore.doctor import examine_session
+
+    return examine_session(session) if wanted and len(session.trainer.history) else None
+
+
+def _evidence(project: Project, findings: bool) -> Evidence:
+    """The evidence of a handed-in project (its weights and history)."""
     from nncore.session import session_from_project
 
     session = session_from_project(project)
-    findings = examine_session(session, gradient_check=True) \
-        if len(session.trainer.history) else None
-    return evidence_from_session(session, findings)
+    return evidence_from_session(session, _findings(session, findings))
 
 
-def _rerun(project: Project, epochs: int) -> Evidence:
+def _rerun(project: Project, epochs: int, findings: bool) -> Evidence:
     """Train the submission's design again from its seed for ``epochs`` epochs."""
-    from nncore.doctor import examine_session
     from nncore.session import Session
 
     training = dataclasses.replace(project.training, epochs=max(1, epochs))
     session = Session(project.network, training, project.data)
     session.trainer.run()
-    return evidence_from_session(session, examine_session(session))
+    return evidence_from_session(session, _findings(session, findings))
 
 
 def _disagreement(claimed: Evidence, rerun: Evidence) -> str:
@@ -142,6 +146,9 @@ def _grade(reference: Project, assignment: Assignment, path: str, retrain: bool)
     name = Path(path).name
     project = load_project(path)
     lesson = project.lesson or {}
+    if "assignment" not in lesson:
+        return Row(name, "error", "foreign file: a project, but not one made from an "
+                   "assignment (it has no goals)")
     if _assignment_id(project) != _assignment_id(reference):
         return Row(name, "error", f"foreign file: handed in for {lesson.get('id')!r}, not "
                    f"for this assignment ({_assignment_id(reference)!r})")
@@ -151,12 +158,13 @@ def _grade(reference: Project, assignment: Assignment, path: str, retrain: bool)
                    student)
     broken = lock_violations(assignment, reference, project.network, project.training,
                              project.data)
-    claimed = _evidence(project)
+    doctor = any(goal.kind == "finding" for goal in assignment.goals)
+    claimed = _evidence(project, doctor)
     epochs = claimed.records[-1].epoch
     row = Row(name, "pass", "", student, epochs, evaluate(assignment.goals, claimed))
     if retrain:
         row.claimed = row.goals
-        rerun = _rerun(project, epochs)
+        rerun = _rerun(project, epochs, doctor)
         row.goals = evaluate(assignment.goals, rerun)
         gap = _disagreement(claimed, rerun)
         if gap:

@@ -45,15 +45,21 @@ def assignment_window(qtbot, settings, tmp_path):
 
 
 def test_authoring_dialog_builds_the_assignment(qtbot, window):
+    # the two-spirals lesson is an assignment already: the dialog starts from it
     dialog = AssignmentDialog(window.document.project)
     qtbot.addWidget(dialog)
-    dialog.title.setText("Spirals in 100 epochs")
-    dialog.text.setPlainText("Separate the spirals.")
+    assert dialog.goal_checks["epochs"].isChecked() and dialog.max_epochs.value() == 300
+    assert dialog.steps.toPlainText().startswith("Press Train")
+    assert "straight line" in dialog.hints.toPlainText()
+    dialog.goal_checks["epochs"].setChecked(False)
+    dialog.title_edit.setText("Spirals in 100 epochs")
+    dialog.text_edit.setPlainText("Separate the spirals.")
     dialog.steps.setPlainText("Train.\n\nChange the rate.")
     dialog.hints.setPlainText("Try Adam.")
     dialog.metric_value.setValue(0.9)
     dialog.goal_checks["epochs"].setChecked(True)
     dialog.max_epochs.setValue(100)
+    dialog.metric_box.setCurrentText("val_accuracy")
     check, reason = dialog.lock_checks["learning_rate"]
     check.setChecked(True)
     reason.setText("keep 0.01")
@@ -67,7 +73,7 @@ def test_authoring_dialog_builds_the_assignment(qtbot, window):
     assert lesson["assignment"]["locks"] == [{"control": "learning_rate",
                                               "reason": "keep 0.01"}]
     assert lesson["assignment"]["hints"] == ["Try Adam."]
-    dialog.title.setText(" ")
+    dialog.title_edit.setText(" ")
     dialog._accept()
     assert "needs a title" in dialog.error.text()
 
@@ -170,3 +176,17 @@ def test_opening_a_hand_edited_file_restores_the_locked_settings(qtbot, assignme
     assert win.files.open(tmp_path / "edited.bplab")
     assert win.document.network.layers[0].units == 8
     assert "set back" in win.message_bar.text
+
+
+def test_reopening_leaves_no_stale_goal_boxes_behind(qtbot, assignment_window, tmp_path):
+    win = assignment_window
+    first = win.teach.goals_box
+    assert win.files.open(tmp_path / "moons.json")
+    assert win.open_lesson("fit-x-squared")
+    assert win.teach.goals_box is not first
+    win.document.set_training(dataclasses.replace(win.document.training, epochs=3), "short")
+    win.controller.train()
+    qtbot.waitUntil(lambda: win.controller.state == RunState.FINISHED.value, timeout=60000)
+    box = win.teach.goals_box
+    qtbot.waitUntil(lambda: box.statuses[1].met is True, timeout=5000)  # at most 300 epochs
+    assert box.statuses[0].met is False  # R² of a dead ReLU output after 3 epochs
