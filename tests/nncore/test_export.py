@@ -98,3 +98,18 @@ def test_designs_that_cannot_be_reproduced_are_refused_with_the_reason(capsys):
         export_script(session, "numpy")
     assert main(["export", "--data", "xor", "--optimizer", "adagrad"]) == 2
     assert "adagrad optimizer" in capsys.readouterr().err
+
+
+def test_large_data_goes_to_a_file_beside_the_script(tmp_path, monkeypatch):
+    import nncore.export
+
+    monkeypatch.setattr(nncore.export, "MAX_EMBEDDED_BYTES", 1000)
+    network, training, data = CASES["moons, tanh, Adam"]
+    save_project(Project(network, training, data), tmp_path / "p.bplab")
+    script = tmp_path / "train.py"
+    assert main(["export", str(tmp_path / "p.bplab"), "-o", str(script)]) == 0
+    assert (tmp_path / "train.npz").is_file() and "DATA = " not in script.read_text()
+    assert _script_losses(script, 3) == pytest.approx(
+        _nncore_losses(network, training, data)[:3], rel=1e-6)
+    with pytest.raises(ExportError, match="too large to embed"):
+        export_script(Session(network, training, data), "numpy")
