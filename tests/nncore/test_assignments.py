@@ -341,3 +341,20 @@ def test_shipped_lessons_goals_are_met_by_the_working_variant_only():
             assert all_met(statuses) == (name == "working"), (info.id, name, statuses)
             checked += 1
     assert checked >= 10
+
+
+def test_test_split_goals_use_the_final_weights():
+    data = DataSpec("moons", {"n": 300, "noise": 0.1}, test_split=0.2)
+    session = Session(mlp_spec([8], "tanh"),
+                      TrainingSpec(optimizer=OptimizerSpec("adam", 0.03), epochs=20, seed=1),
+                      data)
+    session.trainer.run()
+    goal = Goal("metric", metric="test_accuracy", min=0.5)
+    status = evaluate([goal], evidence_from_session(session))[0]
+    # independently: threshold the predicted probabilities of the test inputs
+    p = session.network.predict(session.splits.x_test)[:, 0]
+    expected = float(np.mean((p > 0.5) == session.splits.y_test.reshape(-1)))
+    assert status.met and status.measured == pytest.approx(expected)
+    pending = evaluate([goal], Evidence(session.network_spec, session.training_spec,
+                                        session.trainer.history.records))[0]
+    assert pending.met is None and "when graded" in pending.detail
