@@ -325,9 +325,11 @@ def _metric_values(goal: Goal, evidence: Evidence) -> list[float]:
 def _check_metric(goal: Goal, evidence: Evidence) -> GoalStatus:
     values = [v for v in _metric_values(goal, evidence) if math.isfinite(v)]
     if not values:
-        later = "checked on the test split when graded" if evidence.test is None and \
-            (goal.metric or "").startswith("test_") else f"no {goal.metric} yet"
-        return GoalStatus(goal, None, None, later)
+        detail = f"no {goal.metric} yet"
+        if (goal.metric or "").startswith("test_"):
+            detail = "checked on the test split when graded" if evidence.test is None \
+                else "the data has no test split"
+        return GoalStatus(goal, None, None, detail)
     higher = goal.min is not None
     value = (max(values) if higher else min(values)) if goal.at == "best" else values[-1]
     met = value >= goal.min if higher else value <= goal.max
