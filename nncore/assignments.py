@@ -177,9 +177,14 @@ class Assignment:
 def _number(value: Any, where: str) -> float | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise AssignmentError(f"{where} must be a finite number, got {value!r}")
-    return float(value)
+    try:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value):
+            raise OverflowError
+        return float(value)
+    except OverflowError:
+        text = str(value)[:20]
+        raise AssignmentError(f"{where} must be a finite number, got {text}") from None
 
 
 def parse_goal(value: Any, where: str = "goal") -> Goal:
@@ -204,6 +209,8 @@ def parse_goal(value: Any, where: str = "goal") -> Goal:
 def _check_goal(goal: Goal, where: str) -> None:
     if not isinstance(goal.label, str):
         raise AssignmentError(f"{where}.label must be a text")
+    if goal.layer is not None and not isinstance(goal.layer, str):
+        raise AssignmentError(f"{where}.layer must be a layer id (text) or null")
     if goal.kind == "metric":
         if goal.metric not in METRICS:
             raise AssignmentError(f"{where}: 'metric' must be one of {list(METRICS)}, "
@@ -240,7 +247,8 @@ def parse_assignment(value: Any, where: str = "assignment") -> Assignment:
         raise AssignmentError(f"{where}.hints must be a list of texts")
     parsed_locks = []
     for i, lock in enumerate(locks):
-        if not isinstance(lock, dict) or lock.get("control") not in CONTROLS:
+        if not isinstance(lock, dict) or not isinstance(lock.get("control"), str) \
+                or lock["control"] not in CONTROLS:
             raise AssignmentError(f"{where}.locks[{i}]: 'control' must be one of "
                                   f"{list(CONTROLS)}")
         parsed_locks.append(Lock(lock["control"], str(lock.get("reason", ""))))

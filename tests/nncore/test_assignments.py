@@ -9,6 +9,8 @@ import zipfile
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nncore.assignments import (
     Assignment,
@@ -100,6 +102,8 @@ def test_authored_assignment_round_trips_as_plain_json(tmp_path):
     ({"locks": [{"control": "everything"}]}, "'control' must be one of"),
     ({"version": 99}, "update Backprop Lab"),
     ({"hints": "read the docs"}, "must be a list"),
+    ({"goals": [{"kind": "epochs", "max": 10 ** 400}]}, "finite number"),
+    ({"locks": [{"control": ["data"]}]}, "'control' must be one of"),
 ])
 def test_malformed_assignments_name_the_field(bad, message):
     with pytest.raises(AssignmentError, match=message):
@@ -358,3 +362,29 @@ def test_test_split_goals_use_the_final_weights():
     pending = evaluate([goal], Evidence(session.network_spec, session.training_spec,
                                         session.trainer.history.records))[0]
     assert pending.met is None and "when graded" in pending.detail
+
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=3)
+                    | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), value=JSON)
+def test_any_value_anywhere_gives_an_assignment_or_a_clear_error(data, value):
+    document = Assignment(GOALS, LOCKS, ("a hint",)).to_dict()
+    paths = [("goals", i, k) for i, g in enumerate(document["goals"]) for k in g] + [
+        ("locks", 0, "control"), ("locks", 0, "reason"), ("hints", 0), ("version",),
+        ("goals",), ("locks",), ("hints",), ("goals", 0)]
+    *parents, last = data.draw(st.sampled_from(paths))
+    target = document
+    for key in parents:
+        target = target[key]
+    target[last] = value
+    try:
+        parsed = parse_assignment(document)
+    except AssignmentError as err:
+        assert str(err)
+    else:
+        for goal in parsed.goals:
+            assert goal.describe()
