@@ -16,7 +16,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -132,23 +132,26 @@ def lock_widgets(window) -> dict[str, list[QWidget]]:
     }
 
 
-def show_locks(window) -> None:
-    """Disable the locked controls (tooltip: the reason); re-enable the others."""
+def show_locks(window, *_args) -> None:
+    """Disable the locked controls, with the reason as their tooltip; give back the ones a
+    previous assignment locked. Runs after the panels' own updates (which may enable a
+    control for their own reasons), so a locked control stays locked."""
     assignment = _assignment(window.document.project)
     locks = {lk.control: lk for lk in (assignment.locks if assignment else ())}
     for control, widgets in lock_widgets(window).items():
         lock = locks.get(control)
         for widget in widgets:
-            saved = widget.property("unlockedTip")
-            if saved is None:
-                saved = widget.toolTip()
-                widget.setProperty("unlockedTip", saved)
-            widget.setEnabled(lock is None)
-            if lock is None:
-                widget.setToolTip(saved)
-            else:
+            if lock is not None:
+                if not widget.property("assignmentLocked"):
+                    widget.setProperty("unlockedTip", widget.toolTip())
+                    widget.setProperty("assignmentLocked", True)
                 reason = f": {escape(lock.reason)}" if lock.reason else ""
+                widget.setEnabled(False)
                 widget.setToolTip(f"<qt><b>Locked by the assignment</b>{reason}</qt>")
+            elif widget.property("assignmentLocked"):
+                widget.setProperty("assignmentLocked", False)
+                widget.setEnabled(True)
+                widget.setToolTip(widget.property("unlockedTip") or "")
 
 
 # --------------------------------------------------------------------------- goals
@@ -481,6 +484,10 @@ class TeachActions:
         self.window.lesson_panel.section_factories.append(self._make_goals_box)
         self.window.lesson_panel.show_lesson(self.window.lesson_panel.lesson)
 
+    def refresh_locks(self, *_args) -> None:
+        """Show the locks again after a panel updated its controls."""
+        show_locks(self.window)
+
     def _make_goals_box(self) -> QWidget | None:
         if _assignment(self.window.document.project) is None:
             self.goals_box = None
@@ -490,8 +497,7 @@ class TeachActions:
 
     def _on_project_replaced(self) -> None:
         self.hand_in_action.setEnabled(_assignment(self.window.document.project) is not None)
-        # after the panels have read the new project
-        QTimer.singleShot(0, lambda: show_locks(self.window))
+        show_locks(self.window)
 
     def _message(self, text: str, kind: str = "info") -> None:
         self.window.message_bar.show_message(text, kind)
@@ -606,4 +612,8 @@ def install(window) -> TeachActions:
     teach.install(file_menu, window.actions.quit)
     window.document.edit_refused.connect(
         lambda text: window.message_bar.show_message(text, "warning"))
+    doc = window.document  # connected last: after the panels have (re-)enabled controls
+    for signal in (doc.selection_changed, doc.network_changed, doc.training_changed,
+                   doc.data_changed):
+        signal.connect(teach.refresh_locks)
     return teach

@@ -84,6 +84,9 @@ def test_locked_controls_are_disabled_and_edits_refused(qtbot, assignment_window
     assert "same data for all" in win.data_panel.toolTip()
     assert not win.designer.layer_palette.isEnabled()
     assert win.training_panel.learning_rate.isEnabled()  # not locked
+    win.document.select_layer("dense-1")  # the inspector enables its buttons for a layer...
+    assert not win.designer.inspector.duplicate_button.isEnabled()  # ...but it stays locked
+    assert "one layer of 8" in win.designer.inspector.units.toolTip()
     doc = win.document
     before = doc.network
     doc.set_network(mlp_spec([32], "tanh"), "wider")  # e.g. a drop on the designer
