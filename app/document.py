@@ -17,6 +17,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from nncore.project import Project, load_project, save_project
+from nncore.rewind import SnapshotKeeper, branch_project
 from nncore.spec import (
     DataSpec,
     NetworkSpec,
@@ -63,6 +64,21 @@ class SpecCommand(QUndoCommand):
         return True
 
 
+class BranchCommand(QUndoCommand):
+    """"Continue training from epoch N": undo puts the whole run back."""
+
+    def __init__(self, document: ProjectDocument, old: Project, new: Project,
+                 epoch: int) -> None:
+        super().__init__(f"Continue training from epoch {epoch}")
+        self.document, self.old, self.new = document, old, new
+
+    def redo(self) -> None:
+        self.document._restore_trained(self.new)
+
+    def undo(self) -> None:
+        self.document._restore_trained(self.old)
+
+
 def default_project() -> Project:
     """A small, valid project: two spirals, 2 x 16 tanh, Adam (used by File > New)."""
     return Project(mlp_spec([16, 16], "tanh"),
@@ -79,6 +95,7 @@ class ProjectDocument(QObject):
     data_changed = Signal(object)         # DataSpec
     project_replaced = Signal()           # new / open / lesson: everything changed
     trained_state_changed = Signal()      # weights or history replaced
+    run_branched = Signal()               # training continues from an earlier epoch (or not)
     selection_changed = Signal(object)    # layer id (str) or None
     path_changed = Signal(object)         # Path or None
     dirty_changed = Signal(bool)
@@ -183,15 +200,29 @@ class ProjectDocument(QObject):
 
     def set_trained_state(self, weights: dict | None, history: History | None,
                           optimizer_state: dict | None = None, optimizer_step: int = 0,
-                          preprocessing: dict | None = None) -> None:
+                          preprocessing: dict | None = None, *,
+                          snapshots: SnapshotKeeper | None = None) -> None:
         """Store the results of training so they are saved with the project."""
         self._project = dataclasses.replace(
             self._project, weights=weights, history=history, optimizer_state=optimizer_state,
             optimizer_step=optimizer_step,
-            preprocessing=preprocessing or self._project.preprocessing)
+            preprocessing=preprocessing or self._project.preprocessing, snapshots=snapshots)
         self._trained_since_save = True
         self.trained_state_changed.emit()
         self._emit_dirty()
+
+    def branch_to(self, epoch: int) -> None:
+        """Continue training from the snapshot of ``epoch``: its weights, and the history
+        and snapshots up to it (one undo step; undo returns to the run as it was)."""
+        new = branch_project(self._project, epoch)
+        self.undo_stack.push(BranchCommand(self, self._project, new, epoch))
+
+    def _restore_trained(self, project: Project) -> None:
+        """Put back the trained state of ``project`` (a branch, or the run before it)."""
+        self.set_trained_state(project.weights, project.history, project.optimizer_state,
+                               project.optimizer_step, project.preprocessing,
+                               snapshots=project.snapshots)
+        self.run_branched.emit()
 
     def clear_trained_state(self) -> None:
         """Forget weights and history (after a reset or a design change)."""

@@ -62,6 +62,8 @@ class MainWindow(QMainWindow):
         self._build_toolbar()
         self._build_menus()
         self._connect()
+        from app.inspector import install_step_inspector  # issue 14: a dock, Ctrl+I
+        self.step_inspector = install_step_inspector(self)
         from app.teach import install as install_teach  # assignments, hand in, export
 
         self.teach = install_teach(self)
@@ -118,6 +120,10 @@ class MainWindow(QMainWindow):
         layout.setSpacing(2)
         layout.addWidget(self.message_bar)
         layout.addWidget(self.main_splitter, 1)
+        from app.plots.timeline import Timeline
+
+        self.timeline = Timeline(doc, data, ctl)
+        layout.addWidget(self.timeline)
         self.setCentralWidget(central)
 
     def _build_diagnosis_tabs(self) -> None:

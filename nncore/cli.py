@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from nncore import __version__
+from nncore.cli_animate import add_animate_flags, cmd_animate
 from nncore.errors import NNCoreError
 from nncore.spec import (
     AUTO,
@@ -381,11 +382,21 @@ def cmd_datasets(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_explain(args: argparse.Namespace) -> int:
+    """One training step of backprop, number by number (``nncore.cli_explain``)."""
+    from nncore.cli_explain import run
+
+    return run(args)
+
+
 COMMANDS: dict[str, tuple[Callable[[argparse.Namespace], int], str]] = {
     "train": (cmd_train, "train a network and report"),
     "gradcheck": (cmd_gradcheck, "check backprop against finite differences"),
     "doctor": (cmd_doctor, "say why a network is not learning (checks, trial, gradient)"),
     "datasets": (cmd_datasets, "list the built-in data sets"),
+    "explain": (cmd_explain,
+                "explain one training step of backprop, number by number (float64)"),
+    "animate": (cmd_animate, "draw a trained project's snapshots as an animated GIF"),
 }
 
 
@@ -397,6 +408,9 @@ def make_parser() -> argparse.ArgumentParser:
     for name, (_, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
         if name == "datasets":
+            continue
+        if name == "animate":
+            add_animate_flags(p)
             continue
         _add_model_flags(p)
         if name == "train":
@@ -413,6 +427,9 @@ def make_parser() -> argparse.ArgumentParser:
         elif name == "doctor":
             p.add_argument("--trial-epochs", type=int, default=None)
             p.add_argument("--json", metavar="FILE.json", help="write the findings as JSON")
+        elif name == "explain":
+            from nncore.cli_explain import add_flags
+            add_flags(p)
     from nncore.cli_teach import TEACH_COMMANDS  # grade, report, export
 
     for name, (run, help_text, setup) in TEACH_COMMANDS.items():

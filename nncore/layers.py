@@ -107,6 +107,7 @@ class Dense(Layer):
         self.use_bias = bias
         self.l1, self.l2 = float(l1), float(l2)
         self.skip_activation_derivative = False  # set only by the "chain-rule" lesson bug
+        self.unit_mask: Array | None = None  # 0 for ablated units (outputs held at 0)
         self.weight: Parameter | None = None
         self.bias: Parameter | None = None
         self._buffers = _Buffers()
@@ -132,6 +133,16 @@ class Dense(Layer):
 
     def parameters(self) -> list[Parameter]:
         return [self.weight, self.bias] if self.use_bias else [self.weight]
+
+    def set_ablated(self, units: tuple[int, ...] | list[int]) -> None:
+        """Hold these units' outputs at 0, forward and backward (none: a normal layer)."""
+        if not units:
+            self.unit_mask = None
+            return
+        mask = np.ones(self.units, dtype=self.weight.value.dtype if self.weight is not None
+                       else np.float64)
+        mask[list(units)] = 0
+        self.unit_mask = mask
 
     def pre_activation(self, x: Array, out: Array | None = None) -> Array:
         """``z = x @ W + b`` for a batch ``x``."""
@@ -190,7 +201,10 @@ class Dense(Layer):
     def forward(self, x: Array, *, training: bool) -> Array:
         self._check_input(x)
         if not training:
-            return self.activation.forward(self.pre_activation(x))
+            out = self.activation.forward(self.pre_activation(x))
+            if self.unit_mask is not None:
+                out *= self.unit_mask
+            return out
         z, a, a_ones, x_ones, x_part = self._scratch(x.shape[0])
         source = self._source
         if source is not None and x is source._a:  # our input is [x, 1] already
@@ -211,12 +225,16 @@ class Dense(Layer):
                 z += self.bias.value
         if a is not z:
             self.activation.forward(z, out=a)
+        if self.unit_mask is not None:
+            a *= self.unit_mask
         self._x, self._xa, self._z, self._a, self._a_ones = x, xa, z, a, a_ones
         return a
 
     def backward(self, grad_out: Array, *, need_input_grad: bool = True) -> Array | None:
         if self._x is None:
             raise RuntimeError(f"layer {self.id!r}: backward() before forward(training=True)")
+        if self.unit_mask is not None:
+            grad_out = grad_out * self.unit_mask
         if self.skip_activation_derivative:
             grad_z = grad_out
         else:

@@ -151,6 +151,8 @@ class Network:
             if isinstance(layer, Dense):
                 z = layer.pre_activation(x)
                 out = layer.activation.forward(z.copy())
+                if layer.unit_mask is not None:
+                    out *= layer.unit_mask
                 traces.append(LayerTrace(layer.id, "dense", layer.activation.name, z, out))
             elif isinstance(layer, ActivationLayer):
                 out = layer.activation.forward(x.copy())
@@ -236,6 +238,8 @@ def build(spec: NetworkSpec, *, n_inputs: int, resolved: Resolved, rng: np.rando
             layer.units = resolved.n_outputs
         layer_rng = dropout_rng.spawn(1)[0] if isinstance(layer, Dropout) else init_rng
         width = layer.build(width, layer_rng, dtype)
+        if isinstance(layer_spec, DenseSpec) and layer_spec.ablated and not is_output:
+            layer.set_ablated(layer_spec.ablated)
         layers.append(layer)
     output_activation = FUSED_OUTPUTS[resolved.output_activation]() if fused else None
     apply_layer_bugs(layers, bugs)

@@ -37,6 +37,7 @@ from nncore._types import DTYPES, Array
 from nncore.data.limits import human_bytes, memory_limit
 from nncore.errors import ProjectFileError, SpecError
 from nncore.npy_header import read_npy_header
+from nncore.rewind import SnapshotKeeper
 from nncore.spec import (
     SCHEMA_VERSION,
     DataSpec,
@@ -79,6 +80,8 @@ class Project:
     lesson: dict[str, Any] | None = None
     view: dict[str, Any] = field(default_factory=dict)
     title: str = ""
+    snapshots: SnapshotKeeper | None = None
+    """Weight snapshots for rewinding and animations (optional; ``nncore.rewind``)."""
 
 
 def to_document(project: Project) -> dict[str, Any]:
@@ -96,7 +99,7 @@ def to_document(project: Project) -> dict[str, Any]:
         "optimizer_step": project.optimizer_step,
         "lesson": project.lesson,
         "view": project.view,
-    }
+    } | ({"snapshots": project.snapshots.settings()} if project.snapshots else {})
 
 
 def project_arrays(project: Project) -> dict[str, np.ndarray]:
@@ -109,6 +112,9 @@ def project_arrays(project: Project) -> dict[str, np.ndarray]:
     if project.history is not None:
         for name, column in project.history.to_arrays().items():
             arrays[f"history/{name}"] = column
+    if project.snapshots is not None:
+        for name, value in project.snapshots.to_arrays().items():
+            arrays[f"snapshots/{name}"] = value
     return arrays
 
 
@@ -290,7 +296,8 @@ def project_from_document(document: dict[str, Any], arrays: dict[str, np.ndarray
                    _optional_dict(document.get("preprocessing"), "preprocessing", source),
                    _optional_dict(document.get("lesson"), "lesson", source),
                    _optional_dict(document.get("view"), "view", source) or {},
-                   _text(document.get("title"), ""))
+                   _text(document.get("title"), ""),
+                   _snapshots(document.get("snapshots"), _group(arrays, "snapshots/"), source))
 
 
 def _check_values(arrays: dict[str, np.ndarray], what: str, dtype: str, source: str) -> None:
@@ -318,6 +325,18 @@ def _history(columns: dict[str, np.ndarray], metric: str, source: str) -> Histor
         return History.from_arrays(columns, metric)
     except (ValueError, TypeError, OverflowError) as err:
         raise ProjectFileError(f"{source}: history: {err}") from None
+
+
+def _snapshots(settings: Any, arrays: dict[str, np.ndarray],
+               source: str) -> SnapshotKeeper | None:
+    """The saved weight snapshots (None when the project keeps none)."""
+    if settings is None and not arrays:
+        return None
+    try:
+        return SnapshotKeeper.from_arrays(_optional_dict(settings, "snapshots", source),
+                                          arrays)
+    except (ValueError, TypeError) as err:
+        raise ProjectFileError(f"{source}: snapshots: {err}") from None
 
 
 def _group(arrays: dict[str, np.ndarray], prefix: str) -> dict[str, np.ndarray]:

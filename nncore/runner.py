@@ -14,6 +14,7 @@ lower rates, so watching costs training a few percent at most.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import enum
 import logging
 import math
@@ -31,7 +32,7 @@ from nncore.metrics import confusion_matrix
 from nncore.network import predicted_labels
 from nncore.project import Project, project_from_document
 from nncore.session import Session, session_from_project
-from nncore.spec import network_from_dict, training_from_dict
+from nncore.spec import data_from_dict, network_from_dict, training_from_dict
 from nncore.training import EpochRecord, Snapshot, StopReason
 
 WEIGHTS_BYTES_PER_SECOND = 8e6
@@ -90,6 +91,8 @@ class Update:
     findings: tuple[Finding, ...] | None = None
     """The doctor's current findings (design, run, gradient check), most urgent first;
     None when unchanged since the previous update, () when there are none."""
+    kept_epochs: tuple[int, ...] | None = None
+    """The epochs whose weights are kept for rewinding (``nncore.rewind``)."""
 
 
 @dataclass
@@ -205,6 +208,13 @@ class Runner:
         self.doctor.set_specs(network=self.session.network_spec)
         return [self._update(force=True, reason="settings")]
 
+    def _cmd_set_data(self, data: dict) -> list[tuple[str, Any]]:
+        """New drawn points: training goes on with them (or ``needs_reset``)."""
+        blocked = self.session.apply_data(data_from_dict(data))
+        if blocked:
+            return [("needs_reset", blocked)]
+        return [self._update(force=True, reason="settings")]
+
     def _cmd_set_detail(self, detail: dict) -> list[tuple[str, Any]]:
         self.detail = Detail(**detail)
         return []
@@ -226,6 +236,28 @@ class Runner:
         from nncore.session import session_to_project
 
         return [("exported", token, session_to_project(self.session))]
+
+    def _cmd_rewind(self, epoch: int) -> list[tuple[str, Any]]:
+        """``("rewind", Update)``: every view's payload for the kept snapshot nearest
+        ``epoch``, as if the run were there now (the live weights are untouched)."""
+        session, trainer = self.session, self.session.trainer
+        if trainer.keeper is None or not len(trainer.keeper):
+            return [("refused", "no snapshots are kept yet: train for an epoch first")]
+        kept = trainer.keeper.nearest(int(epoch))
+        live = session.network.flat.values.copy()
+        try:
+            session.network.set_weights(dict(kept.weights))
+            snapshot = trainer.snapshot(weights=True, stats=True)
+            evaluation = self._evaluate() if self.detail.evaluation else None
+        finally:
+            np.copyto(session.network.flat.values, live)
+        record = next((r for r in trainer.history.records if r.epoch == kept.epoch), None)
+        snapshot = dataclasses.replace(
+            snapshot, epoch=kept.epoch, step=kept.step, step_in_epoch=0, last_epoch=record,
+            batch_loss=math.nan, running_loss=math.nan, epoch_ended=True, stop_reason=None,
+            message=f"as it was after epoch {kept.epoch}")
+        return [("rewind", Update(self.state, snapshot, (), snapshot.weights, None,
+                                  evaluation, "rewind", None, trainer.keeper.epochs))]
 
     # -- training -----------------------------------------------------------------------
 
@@ -278,8 +310,10 @@ class Runner:
             clock.evaluation = now
             evaluation = self._evaluate()
         findings = self._examine(snapshot, records, now, force or full)
+        keeper = trainer.keeper
         return ("update", Update(self.state, snapshot, records, snapshot.weights,
-                                 snapshot.gradients, evaluation, reason, findings))
+                                 snapshot.gradients, evaluation, reason, findings,
+                                 keeper.epochs if keeper is not None else None))
 
     def _examine(self, snapshot: Snapshot, records: tuple[EpochRecord, ...], now: float,
                  force: bool) -> tuple[Finding, ...] | None:

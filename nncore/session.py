@@ -21,6 +21,7 @@ from nncore.gradcheck import DEFAULT_THRESHOLD, GradCheckResult, gradient_check
 from nncore.network import Network, build, encode_targets
 from nncore.optimizers import Optimizer, RMSprop, make_optimizer
 from nncore.parameters import Parameter
+from nncore.rewind import SnapshotKeeper
 from nncore.schedules import Schedule
 from nncore.spec import (
     DataSpec,
@@ -120,7 +121,7 @@ def _only_safe_layer_changes(old: NetworkSpec, new: NetworkSpec) -> bool:
         return False
     for a, b in zip(old.layers, new.layers):
         if isinstance(a, DenseSpec):
-            if dataclasses.replace(a, l1=b.l1, l2=b.l2) != b:
+            if dataclasses.replace(a, l1=b.l1, l2=b.l2, ablated=b.ablated) != b:
                 return False
         elif isinstance(a, DropoutSpec):
             continue
@@ -187,6 +188,8 @@ class Session:
             schedule=build_schedule(training), shuffle=training.shuffle,
             early_stopping=training.early_stopping, min_delta=training.min_delta,
             restore_best=training.restore_best)
+        self.trainer.keeper = SnapshotKeeper()
+        self.trainer.keeper.observe(self.network)  # epoch 0: the starting weights
 
     # -- mid-run changes ----------------------------------------------------------------
 
@@ -222,9 +225,43 @@ class Session:
             layer = self.network.layer(layer_spec.id)
             if isinstance(layer_spec, DenseSpec):
                 layer.l1, layer.l2 = layer_spec.l1, layer_spec.l2
+                if layer is not self.network.layers[-1]:
+                    layer.set_ablated(layer_spec.ablated)
             elif isinstance(layer_spec, DropoutSpec):
                 layer.rate = layer_spec.rate
         self.network_spec = network
+        return []
+
+    def set_ablated(self, units: Mapping[str, tuple[int, ...]]) -> None:
+        """Switch off hidden units by layer id (output held at 0 while training too);
+        ``SpecError``/``ValueError`` name a layer or unit that does not exist."""
+        ids = {layer.id for layer in self.network_spec.layers}
+        unknown = sorted(set(units) - ids)
+        if unknown:
+            raise ValueError(f"no layer {unknown[0]!r} to ablate; the layers are {sorted(ids)}")
+        layers = tuple(dataclasses.replace(layer, ablated=tuple(units[layer.id]))
+                       if layer.id in units else layer for layer in self.network_spec.layers)
+        blocked = self.apply_network(dataclasses.replace(self.network_spec, layers=layers))
+        if blocked:
+            raise ValueError("ablation needs a network that is already built")
+
+    def apply_data(self, data: DataSpec) -> list[str]:
+        """Train on changed drawn points from the next epoch on (the network keeps its
+        weights); returns ``["data"]`` if the change needs a reset instead."""
+        from nncore.data import load_dataset, prepare
+        from nncore.data.drawn import live_change
+
+        if not live_change(self.data_spec, data):
+            return ["data"]
+        splits = prepare(load_dataset(data), data)
+        _check_splits(splits)
+        before, after = self.splits.info, splits.info
+        if splits.n_inputs != self.splits.n_inputs or before.task != after.task or \
+                before.n_classes != after.n_classes or before.n_targets != after.n_targets:
+            return ["data"]
+        self.data = training_data(splits, self.resolved, self.dtype)
+        self.trainer.set_data(self.data)
+        self.splits, self.data_spec = splits, data
         return []
 
     # -- weights and checks ---------------------------------------------------------------
@@ -274,7 +311,8 @@ def session_to_project(session: Session, **extras) -> Project:
         optimizer_state=optimizer_state["state"] or None,
         optimizer_step=session.optimizer.step_count,
         history=history,
-        preprocessing=session.splits.preprocessing.to_dict(), **extras)
+        preprocessing=session.splits.preprocessing.to_dict(),
+        snapshots=session.trainer.keeper.copy() if session.trainer.keeper else None, **extras)
 
 
 def session_from_project(project: Project, *, splits: Splits | None = None) -> Session:
@@ -292,4 +330,22 @@ def session_from_project(project: Project, *, splits: Splits | None = None) -> S
                                    "Reset to train from new weights") from None
         if project.history is not None and len(project.history):
             session.trainer.restore_progress(project.history)
+        _restore_snapshots(session, project)
     return session
+
+
+def _restore_snapshots(session: Session, project: Project) -> None:
+    """Continue the project's snapshots; without any, start from the loaded weights
+    (epoch 0 of an untrained project; nothing earlier for an old trained one)."""
+    keeper = SnapshotKeeper()
+    if project.snapshots is not None and len(project.snapshots):
+        expected = {name: w.shape for name, w in session.network.get_weights().items()}
+        for snapshot in project.snapshots.kept:
+            shapes = {name: np.shape(w) for name, w in snapshot.weights.items()}
+            if shapes != expected:
+                raise ProjectFileError(f"the saved snapshot of epoch {snapshot.epoch} does "
+                                       "not fit this design. Reset to train from new weights")
+        keeper = project.snapshots.truncate(session.trainer.epoch)
+    elif not len(session.trainer.history):
+        keeper.observe(session.network)
+    session.trainer.keeper = keeper

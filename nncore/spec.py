@@ -72,6 +72,9 @@ class DenseSpec:
     l1: float = 0.0
     l2: float = 0.0
     kind: Literal["dense"] = "dense"
+    ablated: tuple[int, ...] = ()
+    """Units switched off (output held at 0, in training too): the step inspector's
+    ablation. Hidden layers only."""
 
 
 @dataclass(frozen=True)
@@ -250,6 +253,8 @@ class DataSpec:
     val_split: float = 0.2
     test_split: float = 0.0
     seed: int = 0
+    points: tuple[tuple[float, ...], ...] = ()
+    """The samples of a drawn data set (``source="drawn"``, ``nncore.data.drawn``)."""
 
 
 NORMALIZATIONS = (AUTO, "none", "standard", "minmax")
@@ -346,6 +351,7 @@ def _validate_dense(layer: DenseSpec, path: str, is_output: bool) -> list[Proble
     if layer.init_scale is not None and not _finite(layer.init_scale):
         problems.append(Problem(f"{path}.init_scale", f"must be finite, got {layer.init_scale!r}",
                                 "use a small number such as 0.05", layer.id))
+    problems += _validate_ablated(layer, path, is_output)
     for name in ("l1", "l2"):
         value = getattr(layer, name)
         if not (_finite(value) and value >= 0):
@@ -353,6 +359,21 @@ def _validate_dense(layer: DenseSpec, path: str, is_output: bool) -> list[Proble
                                     "use 0 to switch it off or a small value like 1e-4",
                                     layer.id))
     return problems
+
+
+def _validate_ablated(layer: DenseSpec, path: str, is_output: bool) -> list[Problem]:
+    units = layer.ablated
+    if not units:
+        return []
+    if is_output:
+        return [Problem(f"{path}.ablated", "output units cannot be switched off",
+                        "switch off hidden units instead", layer.id)]
+    limit = layer.units if isinstance(layer.units, int) else 0
+    bad = [u for u in units if not (isinstance(u, int) and 0 <= u < limit)]
+    if bad:
+        return [Problem(f"{path}.ablated", f"unit {bad[0]!r} is not in this layer (units 0 to "
+                        f"{limit - 1})", "switch that unit on again", layer.id)]
+    return []
 
 
 def _validate_layer(layer: Any, path: str, is_output: bool) -> list[Problem]:

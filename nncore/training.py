@@ -30,6 +30,7 @@ from nncore.diagnostics import LayerStats, layer_stats
 from nncore.metrics import accuracy, r2_score
 from nncore.network import Network, predicted_labels
 from nncore.optimizers import Optimizer
+from nncore.rewind import SnapshotKeeper
 from nncore.schedules import Schedule
 
 EVAL_LIMIT = 10_000
@@ -220,6 +221,9 @@ class Trainer:
         self._rate_window: list[tuple[float, int]] = []
         self._stop_requested = False
         self._probe = self._x[:PROBE_SIZE]
+        self._next_data: TrainingData | None = None
+        self.keeper: SnapshotKeeper | None = None
+        """Weight snapshots for rewinding (``nncore.rewind``); the session sets one up."""
 
     # -- settings that may change mid-run -----------------------------------------------------
 
@@ -233,6 +237,29 @@ class Trainer:
         n, batch_size = self._x.shape[0], self._next_batch_size
         self.batch_size = n if batch_size is None else max(1, min(int(batch_size), n))
         self.steps_per_epoch = math.ceil(n / self.batch_size)
+
+    def set_data(self, data: TrainingData) -> None:
+        """Train on ``data`` from the next epoch on (drawn points added or erased while
+        training runs); the network's inputs and outputs must keep their widths."""
+        if data.x_train.shape[1] != self._x.shape[1] or \
+                data.t_train.shape[1] != self._t.shape[1]:
+            raise ValueError("new data must keep the number of inputs and outputs")
+        self._next_data = data
+        if self.batch_index == 0:
+            self._apply_data()
+
+    def _apply_data(self) -> None:
+        data, self._next_data = self._next_data, None
+        if data is None:
+            return
+        self.data = data
+        self._x = np.ascontiguousarray(data.x_train, dtype=self._dtype)
+        self._t = np.ascontiguousarray(data.t_train, dtype=self._dtype)
+        self._x_val = np.ascontiguousarray(data.x_val, dtype=self._dtype)
+        self._t_val = np.ascontiguousarray(data.t_val, dtype=self._dtype)
+        self._x_epoch, self._t_epoch = self._x, self._t
+        self._probe = self._x[:PROBE_SIZE]
+        self._apply_batch_size()
 
     def set_base_lr(self, lr: float) -> None:
         """Change the learning rate (before the schedule) from the next step on."""
@@ -252,6 +279,7 @@ class Trainer:
     # -- the loop -----------------------------------------------------------------------
 
     def _begin_epoch(self) -> None:
+        self._apply_data()
         self._apply_batch_size()
         if self.shuffle and self.batch_size < self._x.shape[0]:
             order = self.rng.permutation(self._x.shape[0])
@@ -321,6 +349,8 @@ class Trainer:
             self._guard_non_finite(f"the evaluated loss became non-finite in epoch {self.epoch}")
             return
         self.history.records.append(record)
+        if self.keeper is not None:
+            self.keeper.observe(self.network, record)
         if self.early_stopping and self._early_stop_check(record):
             return
         if self.epoch >= self.epochs:

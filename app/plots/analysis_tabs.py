@@ -144,6 +144,10 @@ class AnalysisTabs(QTabWidget):
 
     @Slot(object)
     def _on_controller_update(self, update: Update) -> None:
+        self.loss.mark_epoch(update.snapshot.epoch if update.reason == "rewind" else None)
+        if update.reason == "rewind":
+            self._show_rewound(update)
+            return
         if update.reason == "reset":
             self._on_controller_history_reset()
         self.loss.add_records(update.new_records)
@@ -152,6 +156,15 @@ class AnalysisTabs(QTabWidget):
         self.histograms.add_update(update)
         if update.snapshot.step > 0:  # before the first step there are no gradients yet
             self.health.add_stats(update.snapshot.layer_stats, fractional_epoch(update))
+        if update.evaluation is not None:
+            self.confusion.show_evaluation(update.evaluation)
+            self.gallery.show_evaluation(update.evaluation)
+        self.first_layer.show_weights(update.weights, self._first_dense_id())
+
+    def _show_rewound(self, update: Update) -> None:
+        """An earlier epoch (the timeline): current panels show it, histories stay."""
+        self.histograms.show_weights(update.weights)
+        self.health.show_stats(update.snapshot.layer_stats)
         if update.evaluation is not None:
             self.confusion.show_evaluation(update.evaluation)
             self.gallery.show_evaluation(update.evaluation)

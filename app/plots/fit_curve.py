@@ -75,7 +75,8 @@ class FitCurvePlot(QWidget):
         xs, ys = [], []
         for item, which in ((self.train_points, "train"), (self.val_points, "val")):
             x = _raw_x(splits, which)
-            y = np.asarray(getattr(splits, f"y_{which}"), dtype=np.float64).reshape(len(x), -1)
+            y = np.asarray(getattr(splits, f"y_{which}"), dtype=np.float64).reshape(
+                len(x), max(1, info.n_targets))  # (an empty validation split too)
             item.setData(x=np.repeat(x, y.shape[1]), y=y.ravel())
             xs.append(x)
             ys.append(y.ravel())

@@ -195,6 +195,16 @@ class WeightHistograms(LazyRefresh, QWidget):
         self._dirty = True
         self.request_refresh()
 
+    def show_weights(self, weights) -> None:
+        """Show ``weights`` in the current-histogram panels only (a rewound epoch); the
+        over-time panels keep the run's history."""
+        for layer_id, pair in self.weights.items():
+            value = (weights or {}).get(f"{layer_id}.weight")
+            if value is not None:
+                pair.values = subsample(value)
+        self._dirty = True
+        self.request_refresh()
+
     def refresh(self, force: bool = False) -> None:
         """Redraw (only while visible, unless ``force``)."""
         if not self._dirty or not (force or self.isVisible()):

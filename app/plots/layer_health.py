@@ -187,6 +187,13 @@ class LayerHealthView(LazyRefresh, QWidget):
         self._dirty = True
         self.request_refresh()
 
+    def show_stats(self, stats: Sequence[LayerStats] | None) -> None:
+        """Show a rewound epoch's statistics in the bars; the lines over time stay."""
+        if stats and [s.layer_id for s in stats] == self.layer_ids:
+            self.stats = tuple(stats)
+            self._dirty = True
+            self.request_refresh()
+
     def refresh(self, force: bool = False) -> None:
         """Redraw (only while visible, unless ``force``)."""
         if not self._dirty or not (force or self.isVisible()):

@@ -166,6 +166,22 @@ class LossPlot(LazyRefresh, QWidget):
             layout.addLayout(self.toolbar)
         layout.addWidget(self.view, 1)
 
+    def mark_epoch(self, epoch: float | None) -> None:
+        """A dashed vertical line at ``epoch`` (None: no line): the epoch the timeline
+        shows the network at."""
+        if not hasattr(self, "_marks"):
+            if epoch is None:
+                return
+            pen = pg.mkPen(current_theme().foreground, width=1, style=Qt.PenStyle.DashLine)
+            plots = [p for p in (self.loss_plot, self.metric_plot) if p is not None]
+            self._marks = [pg.InfiniteLine(angle=90, pen=pen) for _ in plots]
+            for plot, line in zip(plots, self._marks):
+                plot.addItem(line)
+        for line in self._marks:
+            line.setVisible(epoch is not None)
+            if epoch is not None:
+                line.setPos(epoch)
+
     def _legend(self) -> QLabel:
         """A one-line legend in the toolbar (a legend inside a short plot hides the lines)."""
         items = [(TRAIN_COLOR, "<b>━━</b>", "training"),

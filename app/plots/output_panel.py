@@ -10,7 +10,15 @@ sparkline and the big numbers (epoch, losses, accuracy or R²).
 from __future__ import annotations
 
 from PySide6.QtCore import Slot
-from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QStackedWidget,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.plots.big_numbers import BigNumbers
 from app.plots.confusion import ConfusionMatrixView
@@ -20,6 +28,7 @@ from app.plots.fit_curve import FitCurvePlot
 from app.plots.gallery import ImageGallery
 from app.plots.loss_plot import LossPlot
 from nncore.data.dataset import Splits
+from nncore.data.drawn import drawn_options, is_drawn
 from nncore.runner import Update
 
 CAPTIONS = {
@@ -30,6 +39,13 @@ CAPTIONS = {
     "confusion": "Rows: true class · columns: predicted · blue = right, orange = mistaken",
     "loss": "Loss and R² per epoch",
 }
+
+
+def drawn_kind(data) -> str | None:
+    """The view of a drawn data set (it stays while the drawing has too few points)."""
+    if not is_drawn(data):
+        return None
+    return "fit" if drawn_options(data.options)["task"] == "regression" else "map"
 
 
 def view_kind(splits: Splits | None) -> str:
@@ -61,6 +77,8 @@ class OutputPanel(QWidget):
         controller.history_reset.connect(self._on_controller_history_reset)
         controller.state_changed.connect(self._on_controller_state_changed)
         document.project_replaced.connect(self._on_document_project_replaced)
+        document.data_changed.connect(lambda _spec: self._sync_draw_button())
+        data_source.failed.connect(self._on_data_source_failed)
         data_source.splits_changed.connect(self._on_data_source_splits_changed)
         visualiser.frame_ready.connect(self._on_visualiser_frame_ready)
         self._on_data_source_splits_changed(data_source.splits)
@@ -80,10 +98,16 @@ class OutputPanel(QWidget):
         self.pages = {"map": self.decision_map, "heat": self.decision_map,
                       "fit": self.fit_curve, "gallery": self.gallery,
                       "confusion": self.confusion, "loss": self.loss_view}
+        from app.plots.painter import PointPainter
+
+        self.painter = PointPainter(self.document, {"classification": self.decision_map,
+                                                    "regression": self.fit_curve})
+        self.painter.hide()
         self.stack = QStackedWidget()
         for widget in dict.fromkeys(self.pages.values()):
             self.stack.addWidget(widget)
         layout.addLayout(self._build_toolbar())
+        layout.addWidget(self.painter)
         layout.addWidget(self.stack, 1)
         self.caption = QLabel()
         self.caption.setWordWrap(True)
@@ -106,11 +130,56 @@ class OutputPanel(QWidget):
             "Show only the decision (probability ≥ 0.5, or the most likely class) in hard "
             "colours instead of how sure the network is")
         self.discrete_box.toggled.connect(self.decision_map.set_discrete)
+        self.draw_button = QToolButton()
+        self.draw_button.setText("✎ Draw")
+        self.draw_button.setCheckable(True)
+        self._draw_tip = ("Draw your own data on the map: click or brush points in, erase "
+                          "them, or start from a built-in set")
+        self.draw_button.setToolTip(self._draw_tip)
+        self.draw_button.toggled.connect(self._on_draw_button_toggled)
         bar.addWidget(title)
         bar.addStretch(1)
+        bar.addWidget(self.draw_button)
         bar.addWidget(self.discrete_box)
         bar.addWidget(export_button(self, self._export_target, "output"))
         return bar
+
+    @Slot(bool)
+    def _on_draw_button_toggled(self, on: bool) -> None:
+        if self.kind == "gallery":  # image data: the digit pad
+            if on:
+                self.draw_button.setChecked(False)
+                self.open_digit_pad()
+            return
+        if on:
+            self.painter.start()
+        self.painter.setVisible(on and is_drawn(self.document.data))
+
+    def open_digit_pad(self):
+        """Show the digit pad (one per window), for testing on your own handwriting."""
+        from app.plots.digit_pad import DigitPad
+
+        if getattr(self, "digit_pad", None) is None:
+            self.digit_pad = DigitPad(self.document, self.data_source, self.controller,
+                                      self.window())
+        self.digit_pad.show()
+        self.digit_pad.raise_()
+        self.digit_pad.read()
+        return self.digit_pad
+
+    def _sync_draw_button(self) -> None:
+        from app.plots.painter import can_draw
+
+        data = self.document.data
+        images = self.kind == "gallery"
+        self.draw_button.setText("✎ Draw a digit" if images else "✎ Draw")
+        self.draw_button.setToolTip(
+            "Test the network on your own handwriting: draw a digit and see its answer"
+            if images else self._draw_tip)
+        self.draw_button.setVisible(images or can_draw(data))
+        if is_drawn(data) and not self.draw_button.isChecked():
+            self.draw_button.setChecked(True)
+        self.painter.setVisible(self.draw_button.isChecked() and is_drawn(data))
 
     def _export_target(self):
         widget = self.stack.currentWidget()
@@ -120,7 +189,7 @@ class OutputPanel(QWidget):
 
     @Slot(object)
     def _on_data_source_splits_changed(self, splits: Splits | None) -> None:
-        self.kind = view_kind(splits)
+        self.kind = drawn_kind(self.document.data) or view_kind(splits)
         self.stack.setCurrentWidget(self.pages[self.kind])
         self.discrete_box.setVisible(self.kind == "map")
         self.sparkline.setVisible(self.kind != "loss")
@@ -136,6 +205,7 @@ class OutputPanel(QWidget):
                                        tuple(str(i) for i in range(splits.info.n_classes)))
         self._set_caption()
         self._rebuild_history()
+        self._sync_draw_button()
 
     def _set_caption(self) -> None:
         text = CAPTIONS[self.kind]
@@ -144,6 +214,11 @@ class OutputPanel(QWidget):
             text = (f"Colour: predicted value, orange {low:.3g} → blue {high:.3g} · dots: "
                     "the data by target · ringed: validation")
         self.caption.setText(text)
+
+    @Slot(str)
+    def _on_data_source_failed(self, _message: str) -> None:
+        if is_drawn(self.document.data):  # e.g. a cleared drawing: no points to show
+            self._on_data_source_splits_changed(None)
 
     @Slot()
     def _on_document_project_replaced(self) -> None:
@@ -170,7 +245,9 @@ class OutputPanel(QWidget):
         if update.reason == "reset":
             self._on_controller_history_reset()
         snapshot = update.snapshot
+        mark = snapshot.epoch if update.reason == "rewind" else None
         for plot in (self.sparkline, self.loss_view):
+            plot.mark_epoch(mark)
             plot.add_records(update.new_records)
             plot.add_snapshot(snapshot)
             plot.request_refresh()

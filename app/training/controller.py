@@ -18,6 +18,7 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QObject, QTimer, Signal, S
 
 from app.document import ProjectDocument
 from app.training.worker import start_worker
+from nncore.data.drawn import is_drawn, live_change
 from nncore.project import Project, project_arrays, to_document
 from nncore.runner import Detail, RunState, Update
 from nncore.session import changes_needing_reset
@@ -25,7 +26,8 @@ from nncore.spec import to_dict
 from nncore.training import EpochRecord
 
 STARTING = "starting"
-RUN_MESSAGES = frozenset({"update", "error", "refused", "needs_reset", "gradcheck"})
+RUN_MESSAGES = frozenset({"update", "error", "refused", "needs_reset", "gradcheck",
+                          "rewind"})
 """Messages about the engine's current run (ignored when that run is not ours)."""
 
 
@@ -42,6 +44,7 @@ class TrainingController(QObject):
     gradcheck_finished = Signal(object)  # nncore.gradcheck.GradCheckResult
     engine_lost = Signal(str)
     engine_fallback = Signal(str)        # training had to move into the app's process
+    kept_epochs_changed = Signal(tuple)  # the epochs the timeline can rewind to
 
     def __init__(self, document: ProjectDocument, *, mode: str = "process",
                  blas_threads: int = 1, parent: QObject | None = None) -> None:
@@ -66,7 +69,11 @@ class TrainingController(QObject):
         document.network_changed.connect(self._on_network_changed)
         document.data_changed.connect(self._on_data_changed)
         document.project_replaced.connect(self._on_project_replaced)
+        document.run_branched.connect(self._on_run_branched)
         self._shut_down = False
+        self._kept_epochs: tuple[int, ...] = self._document_kept_epochs()
+        self._rewinding = False
+        self._resume_after_rewind = False
 
     # -- state ----------------------------------------------------------------------------
 
@@ -159,6 +166,14 @@ class TrainingController(QObject):
         self._ensure_open()
         self._send("gradcheck", batch_size)
 
+    def continue_from_document(self) -> None:
+        """Have the engine continue from the document's weights, optimizer state and
+        history (after the user edited weights by hand); nothing to do before it opens."""
+        if self._engine_project is not None and not self._stale:
+            if self.is_running:
+                self._send("pause")
+            self._open_current(with_weights=True)
+
     def set_detail(self, **changes: Any) -> None:
         """Change what updates carry (``weights``, ``gradients``, ``stats``, ``evaluation``
         and their rates; see ``nncore.runner.Detail``)."""
@@ -202,6 +217,66 @@ class TrainingController(QObject):
             self._thread.terminate()
             finished = self._thread.wait(max(100, timeout_ms - clock.elapsed()))
         return finished
+
+    # -- rewinding (the timeline) ---------------------------------------------------------
+
+    @property
+    def kept_epochs(self) -> tuple[int, ...]:
+        """Epochs whose weights are kept (``nncore.rewind``): where the timeline can go."""
+        return self._kept_epochs
+
+    @property
+    def is_rewinding(self) -> bool:
+        """True while the views show a kept epoch instead of the live network."""
+        return self._rewinding
+
+    def rewind(self, epoch: int) -> None:
+        """Show every view as the network was after ``epoch`` (the nearest kept one);
+        training pauses until ``end_rewind``."""
+        if self._stale:
+            return
+        if not self._rewinding:  # (a run only starting up is not running yet)
+            self._resume_after_rewind = self._state == RunState.RUNNING.value
+            if self._resume_after_rewind:
+                self._send("pause")
+        self._ensure_open()
+        self._rewinding = True
+        self._send("rewind", int(epoch))
+
+    def end_rewind(self) -> None:
+        """Back to the live network (and to training, if it was running)."""
+        if not self._rewinding:
+            return
+        self._rewinding = False
+        self._send("snapshot")
+        if self._resume_after_rewind:
+            self._send("run")
+        self._resume_after_rewind = False
+
+    def continue_from(self, epoch: int) -> None:
+        """Branch the run at a kept epoch: its weights, history and snapshots up to it
+        (one undo step; see ``ProjectDocument.branch_to``)."""
+        self._rewinding = self._resume_after_rewind = False
+        if self.is_running:
+            self.pause()
+        self.sync_to_document()
+        self.document.branch_to(epoch)
+
+    def _document_kept_epochs(self) -> tuple[int, ...]:
+        keeper = self.document.project.snapshots
+        return keeper.epochs if keeper is not None else ()
+
+    def _set_kept_epochs(self, epochs: tuple[int, ...]) -> None:
+        if epochs != self._kept_epochs:
+            self._kept_epochs = epochs
+            self.kept_epochs_changed.emit(epochs)
+
+    @Slot()
+    def _on_run_branched(self) -> None:
+        """The document's trained state was branched (or the branch undone): continue
+        from it, and show it at once."""
+        self._on_project_replaced()
+        self._open_current(with_weights=True)
 
     # -- keeping the engine in step with the document ---------------------------------------
 
@@ -274,7 +349,13 @@ class TrainingController(QObject):
         self._on_design_changed()
 
     @Slot(object)
-    def _on_data_changed(self, _data) -> None:
+    def _on_data_changed(self, data) -> None:
+        engine = self._engine_project
+        if engine is not None and not self._stale and live_change(engine.data, data):
+            if not is_drawn(data) or len(data.points) >= 2:  # training goes on with them
+                self._engine_project = dataclasses.replace(engine, data=data)
+                self._send("set_data", to_dict(data))
+            return  # (too few points to train on: it keeps the last ones until more come)
         self._on_design_changed()
 
     @Slot()
@@ -287,6 +368,8 @@ class TrainingController(QObject):
             if self.document.project.history else []
         self.history_reset.emit()
         self._set_state(RunState.READY.value)
+        self._rewinding = self._resume_after_rewind = False
+        self._set_kept_epochs(self._document_kept_epochs())
 
     # -- messages from the engine ------------------------------------------------------
 
@@ -306,12 +389,18 @@ class TrainingController(QObject):
         if update.reason == "reset":
             self._history = []
         self._history.extend(update.new_records)
+        if update.kept_epochs is not None:
+            self._set_kept_epochs(update.kept_epochs)
         previous = self._state
         self._set_state(update.state.value)
         self.update_received.emit(update)
         if update.state.value in (RunState.PAUSED.value, RunState.FINISHED.value) and \
                 previous != update.state.value:
             self.export(self._store_in_document)
+
+    def _msg_rewind(self, update: Update) -> None:
+        if self._rewinding:  # (else the user let go before the engine answered)
+            self.update_received.emit(update)
 
     def _msg_opened(self, _state: str) -> None:
         self._opening = max(0, self._opening - 1)
@@ -364,7 +453,7 @@ class TrainingController(QObject):
             return
         self.document.set_trained_state(project.weights, project.history,
                                         project.optimizer_state, project.optimizer_step,
-                                        project.preprocessing)
+                                        project.preprocessing, snapshots=project.snapshots)
 
     @Slot(str)
     def _on_engine_lost(self, text: str) -> None:

@@ -25,6 +25,7 @@ import numpy as np
 
 from nncore._types import Array
 from nncore.data.dataset import Dataset, Splits
+from nncore.data.drawn import own_samples
 from nncore.data.features import canonical_features
 from nncore.data.preprocessing import (
     apply_preprocessing,
@@ -150,7 +151,11 @@ def prepare(dataset: Dataset, spec: DataSpec) -> Splits:
     train, val, test = split_indices(
         dataset.y, stratify=dataset.info.is_classification, val_split=spec.val_split,
         test_split=0.0 if fixed_test else spec.test_split, rng=rng)
-    raw_train, raw_val = dataset.x[train], dataset.x[val]
+    raw_train, raw_val, y_train = dataset.x[train], dataset.x[val], dataset.y[train]
+    own = own_samples(spec, dataset.info)  # samples you added (drawn digits) always train
+    if own is not None:
+        raw_train = np.concatenate([raw_train, own[0].astype(raw_train.dtype)])
+        y_train = np.concatenate([y_train, own[1].astype(y_train.dtype)])
     prep = fit_preprocessing(raw_train, features, method, dataset.info.feature_names)
     if fixed_test:
         x_test, y_test = apply_preprocessing(prep, dataset.x_test), dataset.y_test
@@ -158,6 +163,6 @@ def prepare(dataset: Dataset, spec: DataSpec) -> Splits:
         x_test, y_test = apply_preprocessing(prep, dataset.x[test]), dataset.y[test]
     else:
         x_test = y_test = None
-    return Splits(dataset.info, prep, apply_preprocessing(prep, raw_train), dataset.y[train],
+    return Splits(dataset.info, prep, apply_preprocessing(prep, raw_train), y_train,
                   apply_preprocessing(prep, raw_val), dataset.y[val], x_test, y_test,
                   raw_train=raw_train, raw_val=raw_val)

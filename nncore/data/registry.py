@@ -244,6 +244,10 @@ def load_dataset(spec: DataSpec) -> Dataset:
     Dataset
         Unprepared: pass it with the spec to ``prepare`` for the splits.
     """
+    if spec.source == "drawn":
+        from nncore.data.drawn import load_drawn
+
+        return load_drawn(spec)
     if spec.source == "file":
         if not spec.path:
             raise DataError("a file data set needs a path; choose a file")
