@@ -103,6 +103,7 @@ class ProjectDocument(QObject):
     selection_changed = Signal(object)    # layer id (str) or None
     path_changed = Signal(object)         # Path or None
     dirty_changed = Signal(bool)
+    edit_refused = Signal(str)            # an edit that would change a locked control
 
     def __init__(self, project: Project | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -115,6 +116,7 @@ class ProjectDocument(QObject):
         self._view_sources: list[Callable[[], dict]] = []
         self._named_for = _named_for(self._project)  # the data the title was given for
         self._given_title = self._project.title
+        self.lock_reference: Project = self._project  # what an assignment's locks keep
 
     # -- reading ------------------------------------------------------------------------
 
@@ -178,6 +180,13 @@ class ProjectDocument(QObject):
     def _push(self, part: str, new: Any, text: str, merge_key: str | None) -> None:
         old = getattr(self._project, part)
         if old == new:
+            return
+        from app.teach import locked_edit
+
+        refusal = locked_edit(self, part, new)
+        if refusal:  # the widget that asked snaps back to the kept value
+            self.edit_refused.emit(refusal)
+            getattr(self, f"{part}_changed").emit(old)
             return
         self.undo_stack.push(SpecCommand(self, part, old, new, text, merge_key))
 
@@ -258,6 +267,9 @@ class ProjectDocument(QObject):
 
         ``modified=True`` (a recovered autosave) marks it as having unsaved changes.
         """
+        from app.teach import prepare_locks
+
+        project, self.lock_reference, restored = prepare_locks(project)
         self._project = project
         self._named_for, self._given_title = _named_for(project), project.title
         self._path = Path(path) if path else None
@@ -268,6 +280,8 @@ class ProjectDocument(QObject):
         self.project_replaced.emit()
         self.path_changed.emit(self._path)
         self._emit_dirty()
+        if restored:
+            self.edit_refused.emit(restored)
 
     def open(self, path: str | Path) -> None:
         """Load a project file (raises ``ProjectFileError`` with a readable message)."""

@@ -101,6 +101,8 @@ class LessonPanel(QWidget):
         self.lesson: Lesson | None = None
         self.variant_buttons: dict[str, QPushButton] = {}
         self.step_boxes: list[QCheckBox] = []
+        self.section_factories: list[Callable[[], QWidget | None]] = []
+        """Extra sections under the title (an assignment's goals: ``app.teach``)."""
         self._build()
         document.project_replaced.connect(self._on_document_project_replaced)
         self._on_document_project_replaced()
@@ -144,6 +146,10 @@ class LessonPanel(QWidget):
                               f"<i>{escape(lesson.summary)}</i>"))
         if lesson.steps:  # first, so a short tab at 1366 x 768 still shows most of them
             left.addWidget(self._steps(lesson.steps))
+        for make_section in self.section_factories:  # an assignment's goals, ticking live
+            section = make_section()
+            if section is not None:
+                right.addWidget(section)
         if lesson.goal:
             right.addWidget(_section("Goal", escape(lesson.goal)))
         if lesson.variants:

@@ -65,6 +65,9 @@ class MainWindow(QMainWindow):
         self._connect()
         from app.inspector import install_step_inspector  # issue 14: a dock, Ctrl+I
         self.step_inspector = install_step_inspector(self)
+        from app.teach import install as install_teach  # assignments, hand in, export
+
+        self.teach = install_teach(self)
         self.statusBar().showMessage("Ready")
         QApplication.instance().aboutToQuit.connect(self.shutdown)
         self.resize(1366, 768)

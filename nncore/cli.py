@@ -446,6 +446,12 @@ def make_parser() -> argparse.ArgumentParser:
             add_flags(p)
         elif name == "sweep":
             cli_sweep.add_arguments(p)
+    from nncore.cli_teach import TEACH_COMMANDS  # grade, report, export
+
+    for name, (run, help_text, setup) in TEACH_COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        setup(p)
+        p.set_defaults(run=run)
     return parser
 
 
@@ -454,7 +460,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     try:
         args = parser.parse_args(argv)
-        return COMMANDS[args.command][0](args)
+        return (getattr(args, "run", None) or COMMANDS[args.command][0])(args)
     except BrokenPipeError:
         # the reader went away (e.g. `nncore datasets | head`): stop quietly, as Unix tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
