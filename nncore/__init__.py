@@ -8,7 +8,7 @@ tests, the benchmarks and the GUI share this one engine.
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from nncore.errors import DataError, NNCoreError, ProjectFileError, SpecError
 from nncore.network import Network, build

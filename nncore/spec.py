@@ -29,7 +29,7 @@ from nncore.losses import LOSSES
 from nncore.optimizers import OPTIMIZERS
 from nncore.schedules import SCHEDULES
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 AUTO = "auto"
 
 
@@ -745,7 +745,15 @@ def data_from_dict(d: Any) -> DataSpec:
 
 # --------------------------------------------------------------------------- versions
 
-MIGRATIONS: dict[int, typing.Callable[[dict], dict]] = {}
+def _v1_to_v2(document: dict) -> dict:
+    """Version 2 (app 0.2) only added fields with defaults (speed, ablation, drawn points,
+    target standardising, the table import recipe, snapshots, view arrays, assignments):
+    a version-1 document reads unchanged. The version changed so that a 0.1 app, which
+    rejects unknown fields, says "update Backprop Lab" instead of naming a field."""
+    return document
+
+
+MIGRATIONS: dict[int, typing.Callable[[dict], dict]] = {1: _v1_to_v2}
 """``MIGRATIONS[v]`` upgrades a document of version ``v`` to ``v + 1``."""
 
 
