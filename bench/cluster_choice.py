@@ -1,4 +1,4 @@
-"""Ray or Dask.distributed for sweeps? The numbers behind docs/decisions.md (D-sweep17).
+"""Ray or Dask.distributed for sweeps? The numbers behind docs/decisions.md (D23).
 
 For each engine that is importable: start a local cluster of two single-threaded worker
 processes (what the tests start), time the start, then the round trip of one no-op task

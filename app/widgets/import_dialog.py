@@ -127,6 +127,12 @@ class ImportDialog(QDialog):
         self.missing = self._combo([(m, m) for m in MISSING_POLICIES], self.recipe.missing)
         self.indicator = QCheckBox("add a 'missing' input per filled column", self)
         self.indicator.setChecked(self.recipe.indicator)
+        self.standardize = QCheckBox("standardise the target for training", self)
+        self.standardize.setToolTip(
+            "Regression: train on (y − mean) / sd of the training split, so a target in the "
+            "thousands does not need a tiny learning rate. Predictions, plots and R² stay "
+            "in the target's own units.")
+        self.standardize.setChecked(bool(self.template.standardize_target))
         self.delimiter_box = self._combo(DELIMITER_CHOICES, self.delimiter)
         self.header_box = self._combo(HEADER_CHOICES, self.header)
         theme = current_theme()
@@ -163,6 +169,7 @@ class ImportDialog(QDialog):
         form.addRow("Task", self.task)
         form.addRow("Missing values", self.missing)
         form.addRow("", self.indicator)
+        form.addRow("", self.standardize)
         reading = QHBoxLayout()
         reading.addWidget(QLabel("Delimiter", self))
         reading.addWidget(self.delimiter_box)
@@ -318,6 +325,7 @@ class ImportDialog(QDialog):
                              f"{plan.n_inputs} input{'s' * (plan.n_inputs != 1)}: "
                              f"{plan.summary}")
         self.notes.setText("\n".join(f"• {n}" for n in plan.notes))
+        self.standardize.setEnabled(plan.task == "regression")
         self._draw_target()
         self._ok().setEnabled(True)
 
@@ -370,7 +378,8 @@ class ImportDialog(QDialog):
             self.template, source="file", path=self.path, options=options, target=target,
             roles=dict(self.recipe.roles), kinds=dict(self.recipe.kinds),
             missing=self.recipe.missing, missing_indicator=self.recipe.indicator,
-            fingerprint=fingerprint)
+            fingerprint=fingerprint,
+            standardize_target=self.standardize.isChecked() and self.standardize.isEnabled())
 
     def done(self, result: int) -> None:
         """Close, stopping a read still running."""

@@ -10,6 +10,7 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 
@@ -204,3 +205,31 @@ def test_choosing_the_delimiter_and_header_re_reads_the_file(dialog, qtbot, tmp_
     box.delimiter_box.activated.emit(box.delimiter_box.currentIndex())
     qtbot.waitUntil(lambda: "single column" in box.error.text(), timeout=TIMEOUT)
     assert not box.buttons.buttons()[0].isEnabled()
+
+
+def test_a_regression_target_can_be_standardised_from_the_dialog(dialog) -> None:
+    """The engine's target standardising (issue 12/13) is offered for regression only;
+    the prepared data then carry the training target's own mean and sd."""
+    from nncore.data import prepare
+
+    box = dialog()
+    header, rows = _penguin_rows()
+    box.target.setCurrentIndex(header.index("species"))
+    box.target.activated.emit(header.index("species"))
+    assert not box.standardize.isEnabled()  # classification: nothing to standardise
+    box.standardize.setChecked(True)
+    assert box.spec().standardize_target is False
+    box.target.setCurrentIndex(header.index("body_mass_g"))
+    box.target.activated.emit(header.index("body_mass_g"))
+    assert box.plan.task == "regression" and box.standardize.isEnabled()
+    spec = box.spec()
+    assert spec.standardize_target is True
+    splits = prepare(load_dataset(spec), spec)
+    masses = [float(r[header.index("body_mass_g")]) for r in rows
+              if r[header.index("body_mass_g")] != "NA"]
+    assert min(masses) > 2000  # grams: a target in the thousands
+    y = splits.y_train.astype(float).ravel()  # kept in grams; training subtracts and divides
+    offset = np.ravel(splits.preprocessing.target_offset).astype(float)
+    scale = np.ravel(splits.preprocessing.target_scale).astype(float)
+    assert offset == pytest.approx([y.mean()], rel=1e-6)
+    assert scale == pytest.approx([y.std()], rel=1e-3)
