@@ -40,11 +40,23 @@ def save_layout(window: QMainWindow, settings: QSettings) -> None:
     settings.sync()
 
 
+def available_size(window: QMainWindow, position: object) -> QSize | None:
+    """The usable size of the screen the window will open on (None if there is none)."""
+    screen = (QGuiApplication.screenAt(position) if isinstance(position, QPoint) else None) \
+        or window.screen() or QGuiApplication.primaryScreen()
+    return None if screen is None else screen.availableGeometry().size()
+
+
 def _restore_geometry(window: QMainWindow, settings: QSettings) -> None:
-    """The remembered size, and the position if it is still on a screen (a laptop
-    unplugged from its projector must not open the window out of sight)."""
+    """The remembered size, no larger than the screen (a window saved on a projector or a
+    taller monitor must not open with its bottom rows out of reach on a 768-pixel laptop),
+    and the position if it is still on a screen (a laptop unplugged from its projector must
+    not open the window out of sight)."""
     size, position = settings.value(f"{PREFIX}/size"), settings.value(f"{PREFIX}/position")
     if isinstance(size, QSize) and size.width() >= 400 and size.height() >= 300:
+        available = available_size(window, position)
+        if available is not None and available.expandedTo(window.minimumSizeHint()) == available:
+            size = size.boundedTo(available)  # (a screen too small for the window: as saved)
         window.resize(size)
     if isinstance(position, QPoint) and QGuiApplication.screenAt(position) is not None:
         window.move(position)

@@ -21,8 +21,12 @@ settings.load_profile("backprop-lab")
 
 @pytest.fixture(autouse=True)
 def _isolated_user_dirs(tmp_path, monkeypatch):
-    """Point the app's user folders (cache, data, logs) at a per-test temporary folder."""
+    """Point the app's user folders (cache, data, logs) and its preferences (QSettings
+    reads ``XDG_CONFIG_HOME`` on Linux, also in an app a test starts as a process) at a
+    per-test temporary folder: a test must never leave recent files or a window size in
+    the user's settings."""
     monkeypatch.setenv("BACKPROP_LAB_HOME", str(tmp_path / "backprop-lab-home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QRect, QSettings, Qt
+from PySide6.QtCore import QPoint, QRect, QSettings, QSize, Qt
 from PySide6.QtGui import QAction, QFontMetricsF, QKeySequence, QShortcut
 from PySide6.QtWidgets import QToolButton
 
@@ -330,6 +330,23 @@ def test_window_layout_is_remembered_between_launches(qtbot, settings):
     finally:
         second.close()
         assert second.controller._thread.wait(3000)
+
+
+def test_a_remembered_size_larger_than_the_screen_is_cut_to_the_screen(qtbot, settings,
+                                                                       monkeypatch):
+    """A size saved on a taller monitor (or by a build whose window grew) must not open
+    with the bottom rows out of reach on a 1366×768 laptop (the headless screen is
+    800×800, smaller than the window can be, so the laptop's screen is stood in for)."""
+    from app import layout_memory
+
+    monkeypatch.setattr(layout_memory, "available_size", lambda *_: QSize(1366, 768))
+    settings.setValue("window/size", QSize(1366, 1100))
+    window = make_window(qtbot, settings, lesson=None)
+    try:
+        assert (window.width(), window.height()) == (1366, 768)
+    finally:
+        window.close()
+        assert window.controller._thread.wait(3000)
 
 
 def test_layout_memory_never_touches_the_users_settings(settings):
