@@ -43,6 +43,25 @@ class InspectorDock(QDockWidget):
             signal.connect(self._on_document_changed)
         self._on_document_changed()
 
+    def setVisible(self, visible: bool) -> None:
+        """Remember the window's size before the dock opens: the window grows to fit the
+        dock beside the analysis tabs before ``_make_room`` hides them, and must then go
+        back to its size (on a 768-pixel screen it would otherwise reach below it)."""
+        window = self.parent()
+        if visible and not self.isVisible() and window is not None:
+            self._size_before = window.size()
+            self._make_room(True)  # before the dock takes space
+        super().setVisible(visible)
+        if visible and window is not None:
+            # Qt grows the window to the dock's size hint once the layout settles; the
+            # user's size comes back then (the tabs are hidden, so everything fits).
+            QTimer.singleShot(100, self._restore_window_size)
+
+    def _restore_window_size(self) -> None:
+        window, before = self.parent(), getattr(self, "_size_before", None)
+        if before is not None and window.size() != before:
+            window.resize(before.expandedTo(window.minimumSizeHint()))
+
     def _on_visibility_changed(self, visible: bool) -> None:
         self.model.set_active(visible)
         self._make_room(visible)

@@ -24,8 +24,12 @@ def test_every_tab_fits_768_pixels(window, qtbot):
 
 
 def test_the_step_inspector_open_still_fits(window, qtbot):
+    window.resize(*SCREEN)
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == SCREEN)
     window.step_inspector.show()
     qtbot.waitUntil(lambda: window.step_inspector.isVisible())
-    qtbot.wait(50)
+    # The window first grows to fit the dock beside the tabs, then takes its size back.
+    qtbot.waitUntil(lambda: (window.width(), window.height()) == SCREEN, timeout=3000)
     width, height = _fits(window)
     assert width <= SCREEN[0] and height <= SCREEN[1]
+    assert not window.tabs.isVisible() and window.step_inspector.height() >= 240
