@@ -267,7 +267,9 @@ class DaskExecutor:
         self._cluster = None
         try:
             if address:
-                self.client = Client(address, timeout="10s")
+                # 30 s: a scheduler still winding down a stopped sweep's runs on a busy
+                # machine can take more than 10 s to answer a new client.
+                self.client = Client(address, timeout="30s")
             else:
                 self._cluster = LocalCluster(n_workers=workers or cores(),
                                              threads_per_worker=1, processes=True,

@@ -29,7 +29,7 @@ from nncore.errors import NNCoreError, ProjectFileError
 from nncore.locations import resources_dir
 from nncore.project import Project, load_project, save_project
 from nncore.session import Session, session_from_project
-from nncore.spec import DataSpec, OptimizerSpec, TrainingSpec, mlp_spec, validate
+from nncore.spec import SCHEMA_VERSION, DataSpec, OptimizerSpec, TrainingSpec, mlp_spec, validate
 from tests.reliability.mutations import DELETE, field_paths, peak_bytes_refusing, replaced
 
 FUZZ = settings(max_examples=300, deadline=None,
@@ -304,7 +304,8 @@ def test_huge_numbers_written_as_json_text(bases, folder, tally):
             tally("project: huge numbers as JSON text")
 
 
-@pytest.mark.parametrize("version", [0, -1, 2, 99, 2 ** 1000, "1", 1.0, True, None, [1], {}])
+@pytest.mark.parametrize("version", [0, -1, SCHEMA_VERSION + 1, 99, 2 ** 1000, "1", 1.0, True,
+                                     None, [1], {}])
 def test_other_and_future_versions(bases, folder, tally, version):
     document = _document(bases["trained.bplab"])
     document["schema_version"] = version
