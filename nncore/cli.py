@@ -21,7 +21,7 @@ from typing import Any, NoReturn
 from nncore import __version__, cli_sweep
 from nncore.cli_animate import add_animate_flags, cmd_animate
 from nncore.cli_data import add_import_flags, add_inspect_parser, apply_import_flags, cmd_inspect
-from nncore.errors import NNCoreError
+from nncore.errors import NNCoreError, SpecError
 from nncore.spec import (
     AUTO,
     DataSpec,
@@ -337,7 +337,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     """Static checks, a short trial training and a gradient check; exit 1 on a problem."""
     from nncore.doctor import examine_session, trial_epochs_for
 
-    session = make_session(args)
+    try:
+        session = make_session(args)
+    except SpecError as error:
+        return _doctor_unbuildable_design(args, error)
     trained = len(session.trainer.history) > 0 and args.trial_epochs is None
     epochs = args.trial_epochs or trial_epochs_for(session)
     findings = examine_session(session, args.trial_epochs)
@@ -359,6 +362,30 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         _write_json(args.json, {"findings": [_finding_dict(f) for f in findings],
                                 "trial_epochs": None if trained else epochs})
     return EXIT_FAILED if counts["problem"] else EXIT_OK
+
+
+def _doctor_unbuildable_design(args: argparse.Namespace, error: Exception) -> int:
+    """A design the engine refuses to build (e.g. a loss that cannot go with the output):
+    report the doctor's design findings, with their fixes, instead of the bare spec error
+    when the doctor has one for it; otherwise the spec error stands."""
+    from nncore.data import load_dataset, prepare
+    from nncore.doctor.design import examine_design
+
+    _, network, training, data = specs_from_args(args)
+    splits = prepare(load_dataset(data), data)
+    findings = [f for f in examine_design(network, training, data, splits)
+                if f.severity == "problem"]
+    if not findings:
+        raise error
+    print(f"Doctor: {splits.info.name}; the design cannot be trained as it is")
+    print("\nPROBLEMS")
+    for finding in findings:
+        print(_finding_text(finding))
+    print(f"\n{len(findings)} problem(s), 0 warning(s), 0 note(s)")
+    if args.json:
+        _write_json(args.json, {"findings": [_finding_dict(f) for f in findings],
+                                "trial_epochs": None})
+    return EXIT_FAILED
 
 
 def _finding_text(finding: Any) -> str:

@@ -109,3 +109,22 @@ def test_output_piped_into_a_reader_that_stops_early_is_not_an_error():
     reader.wait(timeout=30)
     assert writer.returncode == 0
     assert "Broken pipe" not in writer.stderr
+
+
+def test_doctor_names_an_untrainable_pairing_and_its_fix_trains(tmp_path, capsys):
+    """Softmax + BCE on Iris cannot be built; the doctor reports it as a finding with a
+    fix (not a bare spec error), and the fix's settings then train."""
+    findings_file = tmp_path / "findings.json"
+    code = main(["doctor", "--data", "iris", "--hidden", "8", "--output-activation", "softmax",
+                 "--loss", "bce", "--json", str(findings_file)])
+    out = capsys.readouterr().out
+    assert code == 1 and "loss-output-mismatch" in out and "fix: Use cross-entropy" in out
+    finding, = json.loads(findings_file.read_text())["findings"]
+    changes = finding["fix"]["changes"]
+    assert changes["training.loss"] == "auto"  # 'auto' resolves to softmax + cross-entropy
+    assert changes["network.dense-2.activation"] == "auto"
+    report = _report(tmp_path, "--data", "iris", "--hidden", "8", "--output-activation",
+                     changes["network.dense-2.activation"], "--loss", changes["training.loss"],
+                     "--epochs", "40", "--lr", "0.05")
+    assert report["resolved"]["loss"] == "cross_entropy"
+    assert report["final"]["val_accuracy"] > 0.8
