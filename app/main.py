@@ -73,9 +73,12 @@ def create_application(argv: list[str]):
     icon = resources_dir() / "icons" / "backprop-lab.svg"
     if icon.is_file():
         app.setWindowIcon(QIcon(str(icon)))
+    from app.gc_guard import GuiThreadCollector
     from app.theme import configure_pyqtgraph
 
     configure_pyqtgraph()
+    if not hasattr(app, "gc_collector"):  # cycles are collected on this thread only
+        app.gc_collector = GuiThreadCollector(parent=app)
     return app
 
 

@@ -11,6 +11,18 @@ from PySide6.QtWidgets import QMessageBox
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 
 
+@pytest.fixture(autouse=True)
+def _collect_cycles_on_the_gui_thread(qapp):
+    """As the app does (``app.gc_guard``): a cycle collection started by the training or
+    visualiser thread once deadlocked the suite while freeing a closed window's menus."""
+    from app.gc_guard import GuiThreadCollector
+
+    collector = GuiThreadCollector()
+    yield
+    collector.stop()
+    collector.deleteLater()
+
+
 @pytest.fixture
 def settings(tmp_path) -> QSettings:
     """Preferences in a throw-away INI file, never the user's."""

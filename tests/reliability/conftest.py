@@ -15,7 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import settings  # noqa: F401 - the window tests' throw-away QSettings
+from tests.app.conftest import (  # noqa: F401 - the window tests' QSettings and collector
+    _collect_cycles_on_the_gui_thread,
+    settings,
+)
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
 COUNTS: Counter[str] = Counter()
