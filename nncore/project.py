@@ -270,6 +270,9 @@ def load_project(path: str | os.PathLike) -> Project:
             document, arrays = _parse_document(raw, path), {}
     except ProjectFileError:
         raise
+    except UnicodeDecodeError:  # a member name in the archive's headers is not UTF-8
+        raise ProjectFileError(f"{path.name}: the project archive is damaged (a file name "
+                               "inside it is garbled)") from None
     except (OSError, zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error,
             NotImplementedError, RuntimeError) as err:  # zlib.error: corrupt compressed data
         raise ProjectFileError(f"{path.name}: cannot read the file ({err})") from None

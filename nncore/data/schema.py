@@ -199,5 +199,5 @@ def date_parts(column: Column) -> tuple[np.ndarray, list[str]]:
     parts = np.stack([stamps.dt.year.to_numpy(np.float64, na_value=np.nan),
                       stamps.dt.month.to_numpy(np.float64, na_value=np.nan),
                       stamps.dt.day.to_numpy(np.float64, na_value=np.nan),
-                      stamps.dt.dayofweek.to_numpy(np.float64, na_value=np.nan)], axis=1)
+                      stamps.dt.day_of_week.to_numpy(np.float64, na_value=np.nan)], axis=1)
     return parts, [f"{column.name} ({p})" for p in ("year", "month", "day", "weekday")]

@@ -337,3 +337,19 @@ def test_user_folders_point_into_the_test_home(tmp_path):
     # conftest points BACKPROP_LAB_HOME at a per-test folder: no test touches real user data
     for folder in (user_cache_dir(), user_data_dir(), user_log_dir()):
         assert folder.is_relative_to(tmp_path)
+
+
+def test_a_garbled_member_name_in_the_archive_is_a_clear_error(tmp_path):
+    """Found by the byte-edit fuzzer: a local header whose name is not valid UTF-8 while
+    the directory says UTF-8 made ``zipfile`` raise UnicodeDecodeError, not our error."""
+    path = save_project(Project(mlp_spec([4]), TrainingSpec(), DataSpec("xor")),
+                        tmp_path / "p.bplab")
+    raw = bytearray(path.read_bytes())
+    assert raw[30:42] == b"project.json"  # the first local header's name
+    raw[30] = 0xDD  # not a UTF-8 start byte followed by 'r'
+    for flag_at in (6, raw.index(b"PK\x01\x02") + 8):  # local header, then directory
+        flags = int.from_bytes(raw[flag_at:flag_at + 2], "little") | 0x800  # names in UTF-8
+        raw[flag_at:flag_at + 2] = flags.to_bytes(2, "little")
+    path.write_bytes(bytes(raw))
+    with pytest.raises(ProjectFileError, match="damaged"):
+        load_project(path)
