@@ -38,6 +38,7 @@ class Layout:
     uci_classes: tuple[str, ...] | None = None
     uci_rows: int | None = None
     comment_lines: tuple[int, ...] = ()  # comment lines seen in the sample (pandas skips them)
+    padded: bool = False  # cells start with spaces after the delimiter ("1, red, 2.5")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -197,17 +198,18 @@ def detect_layout(path: Path, text: str, complete: bool, delimiter: str | None,
     comments = tuple(i for i, line in enumerate(LINE_BREAK.split(text), start=1)
                      if line.lstrip().startswith("#"))
     decimal, comment = ("," if comma else "."), ("#" if comments else None)
+    padded = delimiter != " " and f"{delimiter} " in text
     uci = None if header is False else _uci(rows, comma)
     if uci is not None:
         names = [f"x{i + 1}" for i in range(len(rows[1]) - 1)] + ["class"]
         return Layout(delimiter, names, numbers[0], numbers[1], decimal, comment, *uci,
-                      comment_lines=comments)
+                      comment_lines=comments, padded=padded)
     if header is None:
         header = has_header(rows[0], rows[1:], comma)
     if not header:
         width = max(len(r) for r in rows)
         return Layout(delimiter, [f"column {i + 1}" for i in range(width)], None,
-                      numbers[0], decimal, comment, comment_lines=comments)
+                      numbers[0], decimal, comment, comment_lines=comments, padded=padded)
     first_line = numbers[1] if len(numbers) > 1 else numbers[0] + 1
     return Layout(delimiter, list(rows[0]), numbers[0], first_line, decimal, comment,
-                  comment_lines=comments)
+                  comment_lines=comments, padded=padded)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from nncore.data.table import RawTable
+from nncore.data.table import MISSING_TOKENS, RawTable
 
 KINDS = ("numeric", "categorical", "identifier", "text", "date", "empty")
 MAX_CATEGORY_LEVELS = 30
@@ -114,8 +114,8 @@ def _text_kind(strings: pd.Series, present: np.ndarray, n_unique: int) -> str:
 
 
 def _decode_cells(series: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
-    """(a level code per cell, -1 where missing; the distinct stripped texts; each text's
-    number, NaN for words).
+    """(a level code per cell, -1 where missing or a missing-value word; the distinct
+    stripped texts; each text's number, NaN for words).
 
     Works on the distinct values (``pd.factorize``), so a column of a million cells with a
     few categories costs one hash pass, not a Python call per cell.
@@ -125,7 +125,7 @@ def _decode_cells(series: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]
     level_of = np.full(len(uniques) + 1, -1, dtype=np.int64)  # the last: missing (-1)
     for i, value in enumerate(uniques):
         text = str(value).strip()
-        if text:
+        if text not in MISSING_TOKENS:  # " NA": padded cells the parser did not strip
             level_of[i] = index.setdefault(text, len(index))
     levels = list(index)
     numbers = pd.to_numeric(pd.Series(levels, dtype=object), errors="coerce").to_numpy(
