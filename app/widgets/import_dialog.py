@@ -204,7 +204,7 @@ class ImportDialog(QDialog):
         self.cancel_loading(wait=True)
         self._set_loading(True)
         self.loader = TableLoader(self.path, self.delimiter, self.header, self)
-        self.loader.progressed.connect(self.progress.setValue)
+        self.loader.progressed.connect(self._on_progress)
         self.loader.finished_reading.connect(self._on_read)
         self.loader.start()
 
@@ -218,10 +218,15 @@ class ImportDialog(QDialog):
     def _set_loading(self, loading: bool) -> None:
         self.progress.setVisible(loading)
         self.cancel_button.setVisible(loading)
+        self.progress.setRange(0, 0)  # busy until the first report (a file read whole has one)
         self.progress.setValue(0)
         self._ok().setEnabled(False)
         if loading:
             self.summary.setText(f"reading {Path(self.path).name}…")
+
+    def _on_progress(self, percent: int) -> None:
+        self.progress.setRange(0, 100)
+        self.progress.setValue(percent)
 
     def _on_read(self, table: RawTable | None, columns: list[Column], error: str) -> None:
         if self.sender() is not self.loader:

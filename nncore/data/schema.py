@@ -41,7 +41,8 @@ class Column:
     """One column: its kind as detected and the values decoded for encoding.
 
     ``numbers`` holds float64 values (NaN where missing or not a number) for numeric
-    columns, ``strings`` the stripped text (None where missing) for the others.
+    columns, ``strings`` the stripped text (a categorical series, NaN where missing) for
+    the others.
     """
 
     name: str
@@ -89,7 +90,10 @@ def _numeric_kind(name: str, values: np.ndarray, n_missing: int) -> str:
 
 
 def _numeric_column(name: str, position: int, series: pd.Series) -> Column:
-    values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    if series.dtype == np.float64:  # the parser's own array, NaN where missing: no copy
+        values = series.to_numpy()
+    else:
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     missing = np.isnan(values)
     n_missing = int(missing.sum())
     kind = "empty" if n_missing == len(values) else _numeric_kind(name, values, n_missing)
@@ -101,7 +105,7 @@ def _text_kind(strings: pd.Series, present: np.ndarray, n_unique: int) -> str:
     if n_unique <= 2:
         return "categorical"
     n_present = int(present.sum())
-    sample = strings.iloc[np.flatnonzero(present)[:200]]
+    sample = strings.iloc[np.flatnonzero(present)[:200]].astype(object)
     if sample.map(lambda s: bool(_DATE.match(s))).all():
         return "date"
     words = float(sample.map(lambda s: len(s.split())).mean())
@@ -113,6 +117,16 @@ def _text_kind(strings: pd.Series, present: np.ndarray, n_unique: int) -> str:
     return "text" if words > 3 else "identifier"
 
 
+def _first_seen(codes: np.ndarray, n_levels: int) -> list[int]:
+    """The codes (not -1) in the order they first occur (a prefix usually has them all)."""
+    for stop in (4096, len(codes)):
+        seen = pd.unique(codes[:stop])
+        seen = seen[seen >= 0]
+        if len(seen) == n_levels:
+            break
+    return seen.tolist()
+
+
 def _decode_cells(series: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]:
     """(a level code per cell, -1 where missing or a missing-value word; the distinct
     stripped texts; each text's number, NaN for words).
@@ -120,11 +134,16 @@ def _decode_cells(series: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]
     Works on the distinct values (``pd.factorize``), so a column of a million cells with a
     few categories costs one hash pass, not a Python call per cell.
     """
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    if isinstance(series.dtype, pd.CategoricalDtype):  # parsed as categories: coded already
+        codes, uniques = series.cat.codes.to_numpy(), series.cat.categories
+        seen = _first_seen(codes, len(uniques))  # the parser sorts them: renumber
+    else:
+        codes, uniques = pd.factorize(series, use_na_sentinel=True)
+        seen = range(len(uniques))
     index: dict[str, int] = {}
-    level_of = np.full(len(uniques) + 1, -1, dtype=np.int64)  # the last: missing (-1)
-    for i, value in enumerate(uniques):
-        text = str(value).strip()
+    level_of = np.full(len(uniques) + 1, -1, dtype=np.int32)  # the last: missing (-1)
+    for i in seen:
+        text = str(uniques[i]).strip()
         if text not in MISSING_TOKENS:  # " NA": padded cells the parser did not strip
             level_of[i] = index.setdefault(text, len(index))
     levels = list(index)
@@ -134,8 +153,9 @@ def _decode_cells(series: pd.Series) -> tuple[np.ndarray, list[str], np.ndarray]
 
 
 def _strings(codes: np.ndarray, levels: list[str], index: pd.Index) -> pd.Series:
-    texts = np.array([*levels, None], dtype=object)
-    return pd.Series(texts[codes], index=index, dtype=object)  # code -1: the last, None
+    """The texts as a categorical series over ``codes`` (-1: missing): no Python string
+    per cell, so a column of a million cells costs one small copy of its codes."""
+    return pd.Series(pd.Categorical.from_codes(codes, levels), index=index)
 
 
 def _object_column(name: str, position: int, series: pd.Series, table: RawTable) -> Column:

@@ -112,61 +112,91 @@ def _roles(columns: list[Column], target: str, recipe: Recipe, path: Any) -> dic
 
 @dataclass
 class _Block:
-    """The input columns one table column becomes (float64, NaN where missing)."""
+    """The input columns one table column becomes, over the rows that have a target.
+
+    Not expanded until ``write``: numbers and date parts keep their float64 columns and
+    categories their codes, so the missing-value policy looks at one mask per column and
+    ``x`` is written in a single pass with the dropped rows left out.
+    """
 
     column: Column
-    values: np.ndarray  # (n, k)
     names: list[str]
-    categorical: bool
+    missing: np.ndarray  # bool per row
+    numbers: np.ndarray | None = None  # (n, k) float64, NaN where missing
+    codes: np.ndarray | None = None  # (n,) the output column of a category, -1 missing
+    fill: np.ndarray | None = None  # per output column: the value of a missing cell
+    fill_code: int | None = None  # categories: the output column a missing cell gets
+
+    def write(self, x: np.ndarray, first: int, rows: np.ndarray | None) -> None:
+        """Write into ``x[:, first:first + k]`` the ``rows`` kept (None: every row)."""
+        if self.codes is not None:
+            codes = self.codes if rows is None else self.codes[rows]
+            if self.fill_code is not None:
+                codes = np.where(codes < 0, self.fill_code, codes)
+            for k in range(len(self.names)):
+                np.equal(codes, k, out=x[:, first + k])
+            return
+        for k in range(len(self.names)):
+            out = x[:, first + k]
+            if rows is None:
+                out[:] = self.numbers[:, k]
+            else:  # the kept rows straight into x's column, no temporary
+                np.compress(rows, self.numbers[:, k], out=out)
+            if self.fill is not None:
+                out[self.missing] = self.fill[k]
 
 
-def _check_finite(column: Column, values: np.ndarray, table: RawTable, rows: np.ndarray) -> None:
+def _check_finite(column: Column, values: np.ndarray, table: RawTable,
+                  keep: np.ndarray | None) -> None:
+    """Refuse a value float32 cannot hold (``values``: the rows ``keep``, None: all)."""
+    if not len(values) or max(-np.fmin.reduce(values), np.fmax.reduce(values)) <= FLOAT32_MAX \
+            or np.isnan(values).all():  # (fmin/fmax skip NaN: two passes, no temporaries)
+        return
     with np.errstate(invalid="ignore"):
         bad = np.abs(values) > FLOAT32_MAX  # infinities too; NaN (missing) compares False
     if bad.any():
         i = int(np.argmax(bad))
-        row = table.frame.index[rows[i]]
+        row = table.frame.index[i if keep is None else np.flatnonzero(keep)[i]]
         raise DataError(f"{table.path}: {table.place} {table.line_of(row)}, column "
                         f"{column.position + 1} ({column.name!r}): "
                         f"{describe_bad(float(values[i]))} is not a finite float32 number; "
                         "remove or replace infinite and huge values")
 
 
-def _one_hot(column: Column, keep: np.ndarray, max_levels: int, plan: ImportPlan) -> _Block:
-    """One 0/1 column per level, most frequent first; NaN rows where the value is missing."""
+def _categories(column: Column, keep: np.ndarray | None, max_levels: int,
+                plan: ImportPlan) -> _Block:
+    """One 0/1 column per level, most frequent first (ties: the first seen in the file)."""
     if column.codes is not None:  # coded while the schema was inferred
-        codes, uniques = column.codes[keep], column.levels
+        codes, uniques = column.codes, column.levels
     else:
-        codes, uniques = pd.factorize(levels_of(column)[keep], use_na_sentinel=True)
-    present = codes >= 0
-    counts = np.bincount(codes[present], minlength=len(uniques))
-    order = np.argsort(-counts, kind="stable")  # ties keep the order of appearance
-    levels = [str(uniques[i]) for i in order]
-    names = [f"{column.name}={level}" for level in levels]
-    if len(levels) > max_levels:
-        plan.notes.append(f"column {column.name!r}: {len(levels)} levels, the "
-                          f"{len(levels) - max_levels + 1} rarest grouped as 'other'")
+        codes, uniques = pd.factorize(levels_of(column), use_na_sentinel=True)
+    if keep is not None:
+        codes = codes[keep]
+    counts = np.bincount(codes + 1, minlength=len(uniques) + 1)[1:]  # bin 0: missing
+    order = np.argsort(-counts, kind="stable")
+    names = [f"{column.name}={uniques[i]}" for i in order]
+    if len(names) > max_levels:
+        plan.notes.append(f"column {column.name!r}: {len(names)} levels, the "
+                          f"{len(names) - max_levels + 1} rarest grouped as 'other'")
         names = [*names[:max_levels - 1], f"{column.name}=other"]
-    rank = np.empty(len(order), dtype=np.int64)
-    rank[order] = np.minimum(np.arange(len(order)), len(names) - 1)
-    values = np.zeros((len(codes), len(names)), dtype=np.float32)
-    rows = np.flatnonzero(present)
-    values[rows, rank[codes[rows]]] = 1.0
-    values[~present] = np.nan
-    return _Block(column, values, names, True)
+    output = np.full(len(order) + 1, -1, dtype=np.int32)  # the last entry: code -1
+    output[order] = np.minimum(np.arange(len(order)), len(names) - 1)
+    columns = output[codes]
+    return _Block(column, names, columns < 0, codes=columns)
 
 
-def _block(column: Column, keep: np.ndarray, recipe: Recipe, plan: ImportPlan,
+def _block(column: Column, keep: np.ndarray | None, recipe: Recipe, plan: ImportPlan,
            table: RawTable) -> _Block:
-    rows = np.flatnonzero(keep)
+    """``column`` as input columns, over the rows ``keep`` (None: all) that have a target."""
     if column.kind == "numeric" or (column.kind == "identifier" and column.strings is None):
-        values = column.numbers[rows] if len(rows) != len(keep) else column.numbers
-        _check_finite(column, values, table, rows)
-        return _Block(column, values.reshape(-1, 1), [column.name], False)
+        values = column.numbers if keep is None else column.numbers[keep]
+        _check_finite(column, values, table, keep)
+        return _Block(column, [column.name], np.isnan(values), numbers=values.reshape(-1, 1))
     if column.kind == "date":
         parts, names = date_parts(column)
-        return _Block(column, parts[rows], names, False)
-    return _one_hot(column, keep, recipe.max_levels, plan)
+        parts = parts if keep is None else parts[keep]
+        return _Block(column, names, np.isnan(parts[:, 0]), numbers=parts)
+    return _categories(column, keep, recipe.max_levels, plan)
 
 
 def _mode(values: np.ndarray) -> float:
@@ -177,36 +207,26 @@ def _mode(values: np.ndarray) -> float:
     return float(uniques[np.argmax(counts)])
 
 
-def _fill(block: _Block, policy: str, plan: ImportPlan) -> np.ndarray | None:
-    """Fill ``block``'s missing rows in place; the 0/1 indicator of those rows."""
-    if not block.values.shape[1]:
-        return None
-    missing = np.isnan(block.values[:, 0])
-    if not missing.any():
-        return None
-    if not block.values.flags.writeable:  # a view of the frame's column
-        block.values = block.values.copy()
-    if block.categorical:
-        counts = np.nansum(block.values, axis=0)
-        block.values[missing] = 0.0
-        block.values[missing, int(np.argmax(counts))] = 1.0
+def _choose_fill(block: _Block, policy: str, plan: ImportPlan) -> None:
+    """Set the value each missing cell of ``block`` gets under ``policy``."""
+    if block.codes is not None:
+        counts = np.bincount(block.codes + 1, minlength=len(block.names) + 1)[1:]
+        block.fill_code = int(np.argmax(counts))
         plan.filled[block.column.name] = "most frequent"
-        return missing
-    for j in range(block.values.shape[1]):
-        col = block.values[:, j]
-        value = {"mean": np.nanmean, "median": np.nanmedian}.get(policy, _mode)(col) \
-            if (~np.isnan(col)).any() else 0.0
-        col[np.isnan(col)] = value
+        return
+    statistic = {"mean": np.nanmean, "median": np.nanmedian}.get(policy, _mode)
+    present = ~block.missing
+    block.fill = np.array([statistic(block.numbers[:, k]) if present.any() else 0.0
+                           for k in range(len(block.names))])
     plan.filled[block.column.name] = "most frequent" if policy == "mode" else policy
-    return missing
 
 
 def _apply_missing(blocks: list[_Block], recipe: Recipe, plan: ImportPlan,
                    n: int) -> np.ndarray | None:
-    """Rows to keep (None: all) after the missing-value policy; fills in place."""
+    """Rows to keep (None: all) after the missing-value policy; sets the fill values."""
     missing = np.zeros(n, dtype=bool)
     for block in blocks:
-        missing |= np.isnan(block.values).any(axis=1)
+        missing |= block.missing
     affected = int(missing.sum())
     policy = recipe.missing
     if policy == "auto":
@@ -223,10 +243,13 @@ def _apply_missing(blocks: list[_Block], recipe: Recipe, plan: ImportPlan,
         return ~missing
     indicators = []
     for block in blocks:
-        flags = _fill(block, policy, plan)
-        if flags is not None and recipe.indicator:
-            indicators.append(_Block(block.column, flags.astype(np.float64).reshape(-1, 1),
-                                     [f"{block.column.name} missing"], False))
+        if not block.names or not block.missing.any():
+            continue
+        _choose_fill(block, policy, plan)
+        if recipe.indicator:
+            flags = block.missing.astype(np.float64).reshape(-1, 1)
+            indicators.append(_Block(block.column, [f"{block.column.name} missing"],
+                                     np.zeros(n, dtype=bool), numbers=flags))
     blocks.extend(indicators)
     filled = ", ".join(plan.filled)
     plan.notes.append(f"filled missing values in {affected} of {n} rows ({policy} of each "
@@ -260,9 +283,10 @@ def build(table: RawTable, recipe: Recipe, *, dry_run: bool = False,
     plan.notes.extend(c.note for c in columns if c.note and plan.roles.get(c.name) != "ignore")
     column = next(c for c in columns if c.name == target)
     keep, y, plan.class_names = decode_target(column, recipe, plan, table)
-    blocks = [_block(c, keep, recipe, plan, table) for c in columns
+    kept = None if plan.dropped_target == 0 else keep
+    blocks = [_block(c, kept, recipe, plan, table) for c in columns
               if plan.roles.get(c.name) == "input"]
-    rows = _apply_missing(blocks, recipe, plan, int(keep.sum()))
+    rows = _apply_missing(blocks, recipe, plan, len(y))
     if rows is not None:
         y = y[rows]
     plan.feature_names = [name for b in blocks for name in b.names]
@@ -272,14 +296,10 @@ def build(table: RawTable, recipe: Recipe, *, dry_run: bool = False,
         return None, None, plan
     # column-major, so each column is one contiguous write (the rows of a block are not)
     x = np.empty((len(y), plan.n_inputs), dtype=np.float32, order="F")
-    j = 0
+    first = 0
     for block in blocks:
-        for k in range(block.values.shape[1]):
-            if rows is None:
-                x[:, j] = block.values[:, k]
-            else:  # the kept rows straight into x's column, no temporary
-                np.compress(rows, block.values[:, k], out=x[:, j])
-            j += 1
+        block.write(x, first, rows)
+        first += len(block.names)
     return x, y, plan
 
 

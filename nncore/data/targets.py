@@ -14,6 +14,8 @@ from nncore.data.schema import Column
 from nncore.data.table import RawTable
 from nncore.errors import DataError
 
+SMALL_RANGE = 100_000  # whole-number targets spanning at most this are counted, not sorted
+
 # --------------------------------------------------------------------------- the target
 
 
@@ -23,16 +25,20 @@ def _class_name(value: float) -> str:
 
 def _numeric_target(column: Column, keep: np.ndarray, task: str, plan: ImportPlan,
                     table: RawTable) -> tuple[np.ndarray, tuple[str, ...]]:
-    values = column.numbers[keep]
-    bad = ~np.isfinite(values) | (np.abs(values) > FLOAT32_MAX)
-    if bad.any():
+    values = column.numbers if keep.all() else column.numbers[keep]  # (no NaN left)
+    if len(values) and max(-values.min(), values.max()) > FLOAT32_MAX:
+        bad = np.abs(values) > FLOAT32_MAX
         row = np.flatnonzero(keep)[np.argmax(bad)]
         raise DataError(f"{table.path}: {table.place} {table.line_of(table.frame.index[row])}: "
                         f"the target column {column.name!r} holds "
                         f"{describe_bad(float(values[bad][0]))}; targets must be finite "
                         "numbers")
     whole = _integers_only(values)
-    distinct = np.unique(values) if whole or task == "classification" else None
+    offsets = _small_offsets(values) if whole else None
+    if offsets is not None:  # whole numbers in a short range: count, do not sort
+        distinct = np.flatnonzero(np.bincount(offsets)) + values.min()
+    else:
+        distinct = np.unique(values) if whole or task == "classification" else None
     if task == "auto":
         few = whole and (len(distinct) <= 2 or (len(distinct) <= MAX_AUTO_CLASSES
                                                 and len(distinct) * MIN_CLASS_SIZE <= len(values)))
@@ -46,11 +52,25 @@ def _numeric_target(column: Column, keep: np.ndarray, task: str, plan: ImportPla
     plan.task = task
     if task == "regression":
         return values.astype(np.float32).reshape(-1, 1), ()
-    return _labels(values, distinct, table, column.name)
+    if offsets is None:
+        return _labels(values, distinct, table, column.name)
+    names = tuple(_class_name(c) for c in distinct.tolist())
+    check_class_count(names, table.path, f"the target column {column.name!r}")
+    label_of = np.zeros(int(offsets.max()) + 1, dtype=np.int64)
+    label_of[(distinct - values.min()).astype(np.int64)] = np.arange(len(distinct))
+    return label_of[offsets], names
 
 
 def _integers_only(values: np.ndarray) -> bool:
     return bool(len(values)) and bool(np.all(values == np.floor(values)))
+
+
+def _small_offsets(values: np.ndarray) -> np.ndarray | None:
+    """Whole ``values`` minus their least, if they span at most ``SMALL_RANGE``."""
+    low, high = values.min(), values.max()
+    if high - low > SMALL_RANGE:
+        return None
+    return (values - low).astype(np.int64)
 
 
 def _labels(values: np.ndarray, classes: np.ndarray, table: RawTable,
@@ -74,8 +94,17 @@ def _text_target(column: Column, keep: np.ndarray, task: str, plan: ImportPlan,
         raise DataError(f"{table.path}: the target column {column.name!r} holds dates; choose "
                         "another target column")
     plan.task = "classification"
-    values = strings.to_numpy(dtype=str)
-    return _labels(values, np.unique(values), table, column.name)
+    if column.codes is None:
+        values = strings.to_numpy(dtype=str)
+        return _labels(values, np.unique(values), table, column.name)
+    # the level codes of the schema: sort the few distinct texts, not a million cells
+    levels = np.array(column.levels, dtype=str)
+    order = np.argsort(levels, kind="stable")
+    names = tuple(levels[order].tolist())
+    check_class_count(names, table.path, f"the target column {column.name!r}")
+    label_of = np.empty(len(order), dtype=np.int64)
+    label_of[order] = np.arange(len(order))
+    return label_of[column.codes[keep]], names
 
 
 def _uci_target(column: Column, plan: ImportPlan, table: RawTable,

@@ -114,6 +114,7 @@ def test_a_malformed_file_is_explained_and_cannot_be_accepted(dialog, tmp_path) 
 
 def test_the_loader_reports_progress_and_can_be_cancelled(qtbot, tmp_path, monkeypatch):
     monkeypatch.setattr(table, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(table, "WHOLE_READ_BYTES", 0)
     path = tmp_path / "big.csv"
     path.write_text("a,b,y\n" + "".join(f"{i},{i / 7:.4f},{i % 2}\n" for i in range(1000)),
                     encoding="utf-8")

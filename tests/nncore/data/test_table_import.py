@@ -212,6 +212,16 @@ def test_categorical_cap_groups_rare_levels_into_other(write) -> None:
     assert any("grouped as 'other'" in n for n in data.info.notes)
 
 
+def test_tied_levels_keep_the_order_they_first_appear_in(write) -> None:
+    """The parser hands text columns over as categories sorted A-Z; ties in the one-hot
+    order must still follow the file (zebra before apple here)."""
+    rows = "".join(f"{('zebra', 'apple')[i % 2]},{i},{i % 3 == 0:d}\n" for i in range(60))
+    data = load_csv(write("kind,n,y\n" + rows))
+    assert [n for n in data.info.feature_names if n.startswith("kind=")] == \
+        ["kind=zebra", "kind=apple"]
+    np.testing.assert_array_equal(data.x[:4, 0], [1, 0, 1, 0])
+
+
 def test_integer_codes_read_as_categorical_on_request(write) -> None:
     rows = "".join(f"{i % 3 + 1},{i},{i % 2}\n" for i in range(30))
     data = load_csv(write("pclass,n,y\n" + rows), kinds={"pclass": "categorical"})
@@ -264,12 +274,24 @@ def test_zipped_csv_and_two_files_in_a_zip(tmp_path) -> None:
 
 def test_progress_is_reported_and_a_load_can_be_cancelled(write, monkeypatch) -> None:
     monkeypatch.setattr(table, "CHUNK_ROWS", 100)
+    monkeypatch.setattr(table, "WHOLE_READ_BYTES", 0)
     rows = "".join(f"{i},{i * 0.5},{i % 2}\n" for i in range(1000))
     path = write("a,b,y\n" + rows)
     seen: list[float] = []
     data = load_csv(path, progress=seen.append)
     assert len(data.x) == 1000 and len(seen) >= 10
     assert seen == sorted(seen) and seen[-1] == 1.0
+    with pytest.raises(LoadCancelled, match="cancelled"):
+        load_csv(path, cancel=lambda: True)
+
+
+def test_a_file_read_in_one_piece_still_reports_its_end_and_honours_cancel(write) -> None:
+    rows = "".join(f"{i},{i * 0.5},{i % 2}\n" for i in range(1000))
+    path = write("a,b,y\n" + rows)
+    seen: list[float] = []
+    data = load_csv(path, progress=seen.append)
+    assert seen == [1.0]
+    np.testing.assert_array_equal(data.x[:, 0], np.arange(1000, dtype=np.float32))
     with pytest.raises(LoadCancelled, match="cancelled"):
         load_csv(path, cancel=lambda: True)
 
