@@ -14,7 +14,7 @@ def test_quick_run_reports_both_loaders_on_both_tables(tmp_path) -> None:
     assert set(results) == {"numeric", "mixed"}
     for entry in results.values():
         assert {"pandas_s", "nncore_s", "time_ratio", "cpu_ratio", "pandas_peak_mb",
-                "nncore_peak_mb", "memory_ratio"} <= set(entry)
+                "nncore_peak_mb", "memory_ratio", "watched_s", "watched_ratio"} <= set(entry)
         assert entry["nncore_shape"][0] <= entry["rows"]
 
 

@@ -11,6 +11,7 @@ caps on the one-hot levels, and both must give the same features, rows and label
 from __future__ import annotations
 
 import csv
+import gzip
 import statistics
 from collections import Counter
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from nncore.data import table
 from nncore.data.csvfile import load_csv
 from nncore.data.recipe import AUTO_DROP_FRACTION
 
@@ -157,3 +159,21 @@ def test_the_generated_tables_cover_padding_holes_and_grouping(tmp_path: Path) -
         _, filled, _ = reference_import(path, n_numeric, "mean", False, 20)
         holes.add(len(x) < len(filled))
     assert padded == {True, False} and holes == {True, False}
+
+
+@pytest.mark.parametrize("seed", [0, 3, 5])
+def test_a_file_read_in_chunks_matches_the_reference(tmp_path: Path, monkeypatch,
+                                                     seed: int) -> None:
+    """Gzip files are read chunk by chunk; each chunk's categories differ (a level missing
+    from a chunk, another order), and the joined table must give the same import."""
+    monkeypatch.setattr(table, "CHUNK_ROWS", 7)
+    path = tmp_path / "table.csv"
+    n_numeric, _ = _write_table(path, seed)
+    packed = tmp_path / "table.csv.gz"
+    packed.write_bytes(gzip.compress(path.read_bytes()))
+    names, x, y = reference_import(path, n_numeric, "mean", True, 3)
+    data = load_csv(packed, missing="mean", indicator=True, max_levels=3,
+                    task="classification")
+    assert list(data.info.feature_names) == names
+    np.testing.assert_allclose(data.x, x.astype(np.float32), rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(data.y, y)
