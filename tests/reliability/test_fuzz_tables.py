@@ -2,7 +2,8 @@
 
 Generated tables combine a byte-order mark, Windows line ends, a trailing delimiter,
 quoted or duplicate names, missing-value spellings, a stray word in a number column, a
-text category, and every delimiter; each loads as a valid data set or fails with one
+text category (parsed as pandas categories from 20 rows on), spaces after the
+delimiter, and every delimiter; each loads as a valid data set or fails with one
 ``DataError`` line naming the file. When the generated table is clean, the loaded inputs
 must equal the numbers that were written (an oracle independent of the loader).
 """
@@ -38,11 +39,13 @@ def folder() -> Iterator[Path]:
 def odd_tables(draw: st.DrawFn) -> tuple[bytes, np.ndarray | None, str]:
     """(file bytes, the numbers written if the table is clean, delimiter)."""
     delimiter = draw(st.sampled_from([",", ";", "\t", "|", " "]))
-    n_rows, width = draw(st.integers(0, 25)), draw(st.integers(1, 4))
+    n_rows, width = draw(st.integers(0, 60)), draw(st.integers(1, 4))
     values = np.array(draw(st.lists(st.lists(st.integers(-999, 999), min_size=width,
                                              max_size=width), min_size=n_rows,
                                     max_size=n_rows)), dtype=float).reshape(n_rows, width) / 8
-    labels = [draw(st.sampled_from(["cat", "dog", "1", "2"])) for _ in range(n_rows)]
+    # words only: with 20+ rows the column is parsed as pandas categories
+    kinds = draw(st.sampled_from([["cat", "dog", "1", "2"], ["cat", "dog", "eel"]]))
+    labels = [draw(st.sampled_from(kinds)) for _ in range(n_rows)]
     quote = draw(st.sampled_from(["", "'", '"']))
     names = [f"{quote}c{i}{quote}" for i in range(width)] + [f"{quote}label{quote}"]
     if draw(st.booleans()) and width > 1:
@@ -57,7 +60,9 @@ def odd_tables(draw: st.DrawFn) -> tuple[bytes, np.ndarray | None, str]:
         cells[r][c] = draw(st.sampled_from([*MISSING, "oops", "1e39", "inf", "x y"]))
         clean = False
     trailing = delimiter if draw(st.booleans()) and delimiter != " " else ""
-    lines = [delimiter.join(names) + trailing] + [delimiter.join(r) + trailing for r in cells]
+    padded = delimiter not in " \t" and draw(st.booleans())  # "1, 2.5, cat"
+    joiner = delimiter + " " if padded else delimiter
+    lines = [joiner.join(names) + trailing] + [joiner.join(r) + trailing for r in cells]
     if draw(st.booleans()):
         lines.insert(1, "# a comment")
         lines.insert(2, "")

@@ -50,6 +50,27 @@ def test_a_trailing_delimiter_on_the_rows_only(write) -> None:
     np.testing.assert_array_equal(data.x, [[1, 2], [3, 4]])
 
 
+def test_spaces_after_the_delimiter_first_seen_after_the_sample(write) -> None:
+    """The parser skips spaces after the delimiter only when the 256 KB sample shows them;
+    a quoted cell after a space further down is read again with the skip, and padded
+    missing-value words are still missing."""
+    body = "".join(f"{i % 97},{i % 2}\n" for i in range(60_000))  # ~300 KB unpadded
+    tail = '5, 1\n" 7", 0\n 6, NA\n'
+    path = write("a,y\n" + body + tail)
+    assert path.stat().st_size > table.SNIFF_BYTES
+    data = load_csv(path)
+    assert len(data.x) == 60_002  # the NA target row dropped
+    np.testing.assert_array_equal(data.x[-2:, 0], [5, 7])
+    tail = '5, red, 1\n6, "dark, red", 0\n7, NA, 1\n'
+    rows = "".join(f"{i % 97},{('red', 'blue')[i % 2]},{i % 2}\n" for i in range(30_000))
+    path = write("a,colour,y\n" + rows + tail, "quoted.csv")
+    assert path.stat().st_size > table.SNIFF_BYTES
+    plan = inspect_file(path)
+    colour = next(c for c in plan.columns if c.name == "colour")
+    assert colour.kind == "categorical" and colour.n_missing == 1
+    assert set(plan.feature_names) == {"a", "colour=red", "colour=blue", "colour=dark, red"}
+
+
 def test_duplicate_and_blank_column_names_are_made_unique(write) -> None:
     path = write(",a,a,y\n1,2,3,0\n2,5,6,1\n3,8,9,0\n")
     assert table_columns(path) == ["row names", "a", "a (2)", "y"]
