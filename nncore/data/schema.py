@@ -208,8 +208,14 @@ def levels_of(column: Column) -> pd.Series:
     if column.strings is not None and column.kind != "numeric":
         return column.strings
     values = column.numbers if column.numbers is not None else np.zeros(0)
-    return pd.Series(values).map(lambda v: None if np.isnan(v) else
-                                 (str(int(v)) if float(v).is_integer() else f"{v:g}"))
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)  # format each value once
+    index: dict[str, int] = {}
+    level_of = np.empty(len(uniques) + 1, dtype=np.int32)
+    level_of[-1] = -1  # missing
+    for i, v in enumerate(uniques.tolist()):
+        text = str(int(v)) if float(v).is_integer() else f"{v:g}"
+        level_of[i] = index.setdefault(text, len(index))  # 1.0000001 and 1.0000002: "1"
+    return pd.Series(pd.Categorical.from_codes(level_of[codes], list(index)))
 
 
 def date_parts(column: Column) -> tuple[np.ndarray, list[str]]:
