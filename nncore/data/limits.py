@@ -22,6 +22,10 @@ MIN_LIMIT = 64 * 2**20
 """Never refuse a file that decodes to less than this, however busy the machine is."""
 
 
+class LoadCancelled(DataError):  # noqa: N818 - "raise LoadCancelled" reads as what happened
+    """The user cancelled a load (raised between chunks or segments)."""
+
+
 def _available_linux() -> int | None:
     try:
         with open("/proc/meminfo", encoding="ascii") as f:

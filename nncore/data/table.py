@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from nncore.data import segments
 from nncore.data.csvlayout import (
     DELIMITERS,
     MISSING_TOKENS,
@@ -48,7 +49,7 @@ from nncore.data.csvlayout import (
     normalise_delimiter,
     unique_names,
 )
-from nncore.data.limits import check_file, check_fits, memory_limit
+from nncore.data.limits import LoadCancelled, check_file, check_fits, memory_limit
 from nncore.data.opener import container, decode_sample, open_binary, read_sample
 from nncore.errors import DataError
 
@@ -63,10 +64,6 @@ under a second here; progress jumps to the end and a cancel takes effect after i
 
 ProgressFn = Callable[[float], None]
 CancelFn = Callable[[], bool]
-
-
-class LoadCancelled(DataError):  # noqa: N818 - "raise LoadCancelled" reads as what happened
-    """The user cancelled a load (raised between chunks)."""
 
 
 @dataclass
@@ -194,15 +191,18 @@ def category_columns(text: str, layout: Layout) -> dict[int, str]:
 def _read_chunks(path: Path, kind: str, layout: Layout, encoding: str,
                  progress: ProgressFn | None, cancel: CancelFn | None,
                  max_rows: int | None, line_bytes: float,
-                 dtypes: dict[int, str] | None = None) -> pd.DataFrame:
+                 dtypes: dict[int, str] | None = None,
+                 splittable: bool = False) -> pd.DataFrame:
     """The body as one frame, read in chunks of ``CHUNK_ROWS`` rows.
 
     A plain file is handed to pandas by name (its C reader is fastest), in one piece when
     nobody watches the progress or it is at most ``WHOLE_READ_BYTES`` (pandas reads it in
-    parallel, with no copy joining chunks); else its progress is estimated from the rows
-    read and the sample's bytes per line. Compressed files go through a counting stream,
-    whose position gives the progress, and are always read in chunks so the memory limit
-    is checked as they decompress.
+    parallel, with no copy joining chunks). A larger one that is watched is read in byte
+    segments on a thread pool (``nncore.data.segments``) when ``splittable`` (line ends
+    are ``\n``, no quotes before the body), else in chunks, its progress estimated from
+    the rows read and the sample's bytes per line. Compressed files go through a counting
+    stream, whose position gives the progress, and are always read in chunks so the
+    memory limit is checked as they decompress.
     """
     chunks: list[pd.DataFrame] = []
     nbytes, limit = 0, memory_limit()
@@ -214,6 +214,11 @@ def _read_chunks(path: Path, kind: str, layout: Layout, encoding: str,
             source, counter, total = stack.enter_context(open_binary(path, kind))
         watched = progress is not None or cancel is not None
         whole = kind == "plain" and (not watched or total <= WHOLE_READ_BYTES)
+        if kind == "plain" and not whole and max_rows is None and splittable:
+            frame = segments.read_segments(path, layout.first_line - 1, {**_csv_options(
+                layout, encoding), "skiprows": None}, dtypes, progress, cancel)
+            if frame is not None:
+                return frame
         reader = pd.read_csv(source, chunksize=None if whole else CHUNK_ROWS, nrows=max_rows,
                              dtype=dtypes or None, **_csv_options(layout, encoding))
         if whole:  # read_table checked the size first
@@ -251,14 +256,15 @@ def _read_text(path: Path, kind: str, delimiter: str | None, header: bool | None
     layout = detect_layout(path, text, len(data) < SNIFF_BYTES, delimiter, header)
     line_bytes = len(data) / max(data.count(b"\n"), 1)
     dtypes = category_columns(text, layout)
+    splittable = segments.can_split(text, layout.first_line)
 
     def read(layout: Layout) -> tuple[pd.DataFrame, str]:
         try:
             return _read_chunks(path, kind, layout, encoding, progress, cancel, max_rows,
-                                line_bytes, dtypes), encoding
+                                line_bytes, dtypes, splittable), encoding
         except UnicodeDecodeError:  # Latin-1 decodes any byte
             return _read_chunks(path, kind, layout, "latin-1", progress, cancel, max_rows,
-                                line_bytes, dtypes), "latin-1"
+                                line_bytes, dtypes, splittable), "latin-1"
 
     try:
         try:

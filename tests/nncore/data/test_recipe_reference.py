@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nncore.data import table
+from nncore.data import segments, table
 from nncore.data.csvfile import load_csv
 from nncore.data.recipe import AUTO_DROP_FRACTION
 
@@ -174,6 +174,23 @@ def test_a_file_read_in_chunks_matches_the_reference(tmp_path: Path, monkeypatch
     names, x, y = reference_import(path, n_numeric, "mean", True, 3)
     data = load_csv(packed, missing="mean", indicator=True, max_levels=3,
                     task="classification")
+    assert list(data.info.feature_names) == names
+    np.testing.assert_allclose(data.x, x.astype(np.float32), rtol=1e-6, atol=0)
+    np.testing.assert_array_equal(data.y, y)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 4, 7])
+def test_a_file_read_in_segments_matches_the_reference(tmp_path: Path, monkeypatch,
+                                                       seed: int) -> None:
+    """A watched load of a large plain file is parsed in byte segments on threads; cut
+    every ~100 bytes, the import must not change."""
+    monkeypatch.setattr(table, "WHOLE_READ_BYTES", 0)
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", 97)
+    path = tmp_path / "table.csv"
+    n_numeric, _ = _write_table(path, seed)
+    names, x, y = reference_import(path, n_numeric, "median", True, 4)
+    data = load_csv(path, missing="median", indicator=True, max_levels=4,
+                    task="classification", progress=lambda fraction: None)
     assert list(data.info.feature_names) == names
     np.testing.assert_allclose(data.x, x.astype(np.float32), rtol=1e-6, atol=0)
     np.testing.assert_array_equal(data.y, y)

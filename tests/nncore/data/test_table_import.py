@@ -15,7 +15,7 @@ import numpy as np
 import openpyxl
 import pytest
 
-from nncore.data import load_dataset, load_file, prepare, table
+from nncore.data import load_dataset, load_file, prepare, segments, table
 from nncore.data.csvfile import inspect_file, load_csv, table_columns
 from nncore.data.provenance import file_fingerprint
 from nncore.data.table import LoadCancelled
@@ -293,17 +293,68 @@ def test_zipped_csv_and_two_files_in_a_zip(tmp_path) -> None:
 # --------------------------------------------------------------------------- large files
 
 
-def test_progress_is_reported_and_a_load_can_be_cancelled(write, monkeypatch) -> None:
+@pytest.mark.parametrize("how", ["chunks", "segments"])
+def test_progress_is_reported_and_a_load_can_be_cancelled(write, monkeypatch, how) -> None:
     monkeypatch.setattr(table, "CHUNK_ROWS", 100)
     monkeypatch.setattr(table, "WHOLE_READ_BYTES", 0)
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", 1000)
+    if how == "chunks":  # e.g. a file with bare \r line ends
+        monkeypatch.setattr(segments, "can_split", lambda text, first_line: False)
     rows = "".join(f"{i},{i * 0.5},{i % 2}\n" for i in range(1000))
     path = write("a,b,y\n" + rows)
     seen: list[float] = []
     data = load_csv(path, progress=seen.append)
     assert len(data.x) == 1000 and len(seen) >= 10
     assert seen == sorted(seen) and seen[-1] == 1.0
+    np.testing.assert_array_equal(data.x[:, 0], np.arange(1000, dtype=np.float32))
     with pytest.raises(LoadCancelled, match="cancelled"):
         load_csv(path, cancel=lambda: True)
+
+
+def _watched(path: Path, **options) -> object:
+    return load_csv(path, progress=lambda fraction: None, **options)
+
+
+def test_segments_give_what_one_whole_read_gives(write, monkeypatch) -> None:
+    """Cut every ~300 bytes: categories that differ per segment are united, holes, a
+    padded tail and a comment line read as in one call."""
+    rng = np.random.default_rng(5)
+    lines = [f"{v:.3f},{c},{'' if h else round(v * 3)},{y}" for v, c, h, y in zip(
+        rng.normal(size=600), rng.choice(["red", "teal", "blue"], 600, p=[0.7, 0.2, 0.1]),
+        rng.random(600) < 0.05, rng.integers(0, 3, 600), strict=True)]
+    lines[400] = "# a comment"
+    path = write("a,colour,b,y\n" + "\n".join(lines) + "\n5, violet, 1, 2\n")
+    whole = load_csv(path, missing="mean", indicator=True)
+    monkeypatch.setattr(table, "WHOLE_READ_BYTES", 0)
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", 300)
+    cut = _watched(path, missing="mean", indicator=True)
+    assert cut.info.feature_names == whole.info.feature_names
+    assert "colour=violet" in cut.info.feature_names
+    np.testing.assert_array_equal(cut.x, whole.x)
+    np.testing.assert_array_equal(cut.y, whole.y)
+
+
+def test_a_cut_inside_a_quoted_line_end_falls_back_to_chunks(write, monkeypatch) -> None:
+    body = "".join(f'{i},"line one\nline two {i}",{i % 2}\n' for i in range(200))
+    path = write("a,note,y\n" + body)
+    whole = load_csv(path, roles={"note": "ignore"})
+    monkeypatch.setattr(table, "WHOLE_READ_BYTES", 0)
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", 200)
+    cut = _watched(path, roles={"note": "ignore"})
+    assert len(cut.x) == 200
+    np.testing.assert_array_equal(cut.x, whole.x)
+
+
+def test_a_longer_row_below_a_cut_is_named_as_in_one_read(write, monkeypatch) -> None:
+    body = "".join(f"{i},{i % 2}\n" for i in range(300)) + "7,1,9\n"
+    path = write("a,y\n" + body)
+    with pytest.raises(DataError) as whole:
+        load_csv(path)
+    monkeypatch.setattr(table, "WHOLE_READ_BYTES", 0)
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", 200)
+    with pytest.raises(DataError) as cut:
+        _watched(path)
+    assert str(cut.value) == str(whole.value) and "line 302" in str(cut.value)
 
 
 def test_a_file_read_in_one_piece_still_reports_its_end_and_honours_cancel(write) -> None:
