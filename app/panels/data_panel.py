@@ -212,9 +212,17 @@ class DataPanel(QWidget):
     def ask_file_path(self) -> str | None:
         """Ask the user for a data file (tests replace this method)."""
         path, _filter = QFileDialog.getOpenFileName(
-            self, "Open your own data", "", FILE_FILTER,
+            self, "Open your own data", self.start_folder(), FILE_FILTER,
             options=QFileDialog.Option.DontUseNativeDialog)
         return path or None
+
+    def start_folder(self) -> str:
+        """Where the file dialog opens: the current data file's folder (the next file is
+        usually beside it), else the working folder."""
+        data = self.document.data
+        if data.source == "file" and data.path and Path(data.path).parent.is_dir():
+            return str(Path(data.path).parent)
+        return ""
 
     def open_file(self, path: str | None = None) -> None:
         """Try ``path`` with the detected defaults (or ask for one and, for a table, show

@@ -147,6 +147,7 @@ def test_the_data_panel_imports_through_the_dialog_and_locates_a_moved_file(qtbo
         with qtbot.waitSignal(source.splits_changed, timeout=TIMEOUT):
             box.accept()
         assert document.data.target == "species" and document.data.fingerprint
+        assert panel.start_folder() == str(PENGUINS.parent)  # the next file dialog opens here
         assert "dropped 11 of 344 rows" in panel.summary.text()
         moved = tmp_path / "penguins.csv"
         moved.write_bytes(PENGUINS.read_bytes())
@@ -160,6 +161,7 @@ def test_the_data_panel_imports_through_the_dialog_and_locates_a_moved_file(qtbo
         with qtbot.waitSignal(source.splits_changed, timeout=TIMEOUT):
             panel.locate_file()
         assert document.data.path == str(moved) and not panel.locate_button.isVisibleTo(panel)
+        assert panel.start_folder() == str(tmp_path)
     finally:
         panel.probe.wait()
         source.wait()
