@@ -28,8 +28,10 @@ from PySide6.QtWidgets import (
 )
 
 from app.theme import OK, PROBLEM, WARNING
+from nncore.data.registry import data_title
 from nncore.errors import NNCoreError
 from nncore.lessons import Lesson, Variant, lesson_of, list_lessons, load_lesson
+from nncore.spec import DataSpec
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +105,11 @@ class LessonPanel(QWidget):
         self.step_boxes: list[QCheckBox] = []
         self.section_factories: list[Callable[[], QWidget | None]] = []
         """Extra sections under the title (an assignment's goals: ``app.teach``)."""
+        self.lesson_data: tuple[DataSpec, set[tuple[str, str | None]]] | None = None
+        """The data the lesson opened with, and every source it or a variant uses."""
         self._build()
         document.project_replaced.connect(self._on_document_project_replaced)
+        document.data_changed.connect(self._show_data_note)
         self._on_document_project_replaced()
 
     def _build(self) -> None:
@@ -126,9 +131,13 @@ class LessonPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.scroll = scroll
+        self.data_note = _label("")
+        self.data_note.setStyleSheet(f"color: {WARNING}")
+        self.data_note.hide()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.empty)
+        layout.addWidget(self.data_note)
         layout.addWidget(scroll, 1)
 
     # -- showing a lesson -------------------------------------------------------------------
@@ -237,7 +246,29 @@ class LessonPanel(QWidget):
 
     @Slot()
     def _on_document_project_replaced(self) -> None:
-        self.show_lesson(lesson_of(self.document.project))
+        lesson = lesson_of(self.document.project)
+        self.lesson_data = None
+        if lesson is not None:
+            sources = {_source_of(self.document.data)}
+            sources.update((str(v.data["source"]), v.data.get("path")) for v in lesson.variants
+                           if v.data and "source" in v.data)
+            self.lesson_data = (self.document.data, sources)
+        self.show_lesson(lesson)
+        self._show_data_note(self.document.data)
+
+    @Slot(object)
+    def _show_data_note(self, data: DataSpec) -> None:
+        """Say so when the data is no longer what the lesson (or a variant) is about: its
+        steps and goals were written for that data."""
+        if self.lesson_data is None or _source_of(data) in self.lesson_data[1]:
+            self.data_note.hide()
+            return
+        self.data_note.setText(
+            f"You are now training on <b>{escape(data_title(data))}</b>; this lesson was "
+            f"written for <b>{escape(data_title(self.lesson_data[0]))}</b>, so its steps and "
+            "goals may not apply. Undo (Ctrl+Z) or open the lesson again from the Lessons "
+            "menu to go back.")
+        self.data_note.show()
 
     def _on_variant_clicked(self, variant: Variant) -> None:
         try:
@@ -249,6 +280,11 @@ class LessonPanel(QWidget):
             self.variant_error.show()
             return
         self.variant_error.hide()
+
+
+def _source_of(data: DataSpec) -> tuple[str, str | None]:
+    """What makes two data specs the same data set: the source, and the file if any."""
+    return data.source, data.path if data.source == "file" else None
 
 
 class StepLabel(QLabel):

@@ -19,6 +19,7 @@ from app.panels.doctor_panel import DoctorPanel
 from app.panels.gradcheck_panel import GradCheckPanel
 from nncore.lessons import load_lesson
 from nncore.runner import Runner, Update
+from nncore.spec import DataSpec
 
 TIMEOUT = 20_000
 
@@ -181,6 +182,27 @@ def test_the_lesson_panel_shows_the_text_and_applies_variants(qtbot, lesson_docu
     assert len(document.network.layers) == 3
     document.replace_project(default_project())
     assert panel.lesson is None and panel.empty.isVisibleTo(panel)
+
+
+def test_the_lesson_panel_says_when_the_data_is_no_longer_the_lessons(qtbot, lesson_document,
+                                                                      tmp_path):
+    document = lesson_document("fit-x-squared")
+    panel = LessonPanel(document)
+    qtbot.addWidget(panel)
+    assert not panel.data_note.isVisibleTo(panel)
+    qtbot.mouseClick(panel.variant_buttons["relu-output-sine"], Qt.MouseButton.LeftButton)
+    assert document.data.source == "sine"  # a variant's own data: no note
+    assert not panel.data_note.isVisibleTo(panel)
+    own = tmp_path / "heights.csv"
+    own.write_text("x,y\n1,2\n2,4\n3,6\n", encoding="utf-8")
+    document.set_data(DataSpec("file", path=str(own)), "Open heights.csv")
+    assert panel.data_note.isVisibleTo(panel)
+    assert "heights" in panel.data_note.text() and "Parabola" in panel.data_note.text()
+    document.undo_stack.undo()
+    assert not panel.data_note.isVisibleTo(panel)
+    document.replace_project(default_project())  # no lesson: no note
+    document.set_data(DataSpec("iris"), "Iris")
+    assert not panel.data_note.isVisibleTo(panel)
 
 
 def test_the_lessons_menu_and_opening_a_lesson(qtbot):
