@@ -175,16 +175,18 @@ def category_columns(text: str, layout: Layout) -> dict[int, str]:
     options = _csv_options(layout, "utf-8")
     del options["encoding"]
     try:
-        sample = pd.read_csv(io.StringIO(text), nrows=2000, dtype=str, **options)
+        sample = pd.read_csv(io.StringIO(text), nrows=2000, **options)
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
         return {}
     chosen: dict[int, str] = {}
-    for position in range(sample.shape[1]):
-        cells = sample.iloc[:-1, position].dropna()  # (the last line may be cut)
+    for position in np.flatnonzero([dtype.kind not in "iufcmM" for dtype in sample.dtypes]):
+        # (columns parsed as numbers are not categories: on a wide table of numbers this
+        # loop would otherwise cost more than the parse itself)
+        cells = sample.iloc[:-1, position].dropna().astype(str)  # (the last line may be cut)
         if len(cells) < 20 or _any_number(cells.iloc[:20]) or _any_number(cells):
             continue  # (the first 20 cells settle most numeric columns quickly)
         if cells.nunique() <= 0.5 * len(cells):
-            chosen[position] = "category"
+            chosen[int(position)] = "category"
     return chosen
 
 
