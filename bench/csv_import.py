@@ -1,8 +1,9 @@
 """Benchmark: importing a large CSV with nncore against ``pandas.read_csv`` on the same file.
 
 ``python -m bench.csv_import [--quick] [--mb 100]`` writes a numeric table (10 float
-columns and a 0/1 label) and a mixed one (numbers with ``NA`` holes, two text categories,
-a label) of about ``--mb`` MB each in a temporary folder, then loads each file in a fresh
+columns and a 0/1 label), a mixed one (numbers with ``NA`` holes, two text categories,
+a label) and a wide one (784 integer pixel columns and a digit, as Kaggle's MNIST CSV) of
+about ``--mb`` MB each in a temporary folder, then loads each file in a fresh
 child process, once with ``pandas.read_csv`` and once with ``nncore.data.load_csv`` (read,
 schema, one-hot, missing values, float32 arrays). Each child reports its wall time and its
 peak memory above what it held after the imports (``ru_maxrss`` minus the resident size
@@ -53,8 +54,20 @@ print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_extra": peak - before,
 """
 
 
+WIDE_COLUMNS = 784
+"""The wide table: a pixel-per-column digits file, as Kaggle's MNIST CSV."""
+
+
 def _block(kind: str, rows: int, rng: np.random.Generator) -> str:
-    """``rows`` lines of CSV text (no header) for a ``numeric`` or ``mixed`` table."""
+    """``rows`` lines of CSV text (no header) for a ``numeric``, ``mixed`` or ``wide``
+    table."""
+    if kind == "wide":  # mostly-zero pixels 0..255 and a digit label
+        pixels = (rng.random((rows, WIDE_COLUMNS)) < 0.2) * rng.integers(0, 256, (rows,
+                                                                                 WIDE_COLUMNS))
+        digits = rng.integers(0, 10, size=rows)
+        lines = [",".join(map(str, r)) + f",{d}" for r, d in
+                 zip(pixels.tolist(), digits, strict=True)]
+        return "\n".join(lines) + "\n"
     x = rng.normal(size=(rows, 10)).round(6)
     label = rng.integers(0, 2, size=rows)
     if kind == "numeric":
@@ -73,7 +86,9 @@ def write_table(path: Path, kind: str, megabytes: float) -> int:
     """Write a ``kind`` table of about ``megabytes`` MB (a 1 MB block repeated); its size."""
     rng = np.random.default_rng(0)
     names = [f"x{i}" for i in range(10)] + (["colour", "size"] if kind == "mixed" else [])
-    block = _block(kind, 12_000, rng)
+    if kind == "wide":
+        names = [f"pixel{i}" for i in range(WIDE_COLUMNS)]
+    block = _block(kind, 12_000 if kind != "wide" else 400, rng)
     repeats = max(1, round(megabytes * 1e6 / len(block)))
     with open(path, "w", encoding="utf-8") as f:
         f.write(",".join([*names, "label"]) + "\n")
@@ -105,7 +120,7 @@ def run(quick: bool = False, megabytes: float = 100.0, repeats: int = 5) -> dict
     repeats = 1 if quick else repeats
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="bplab-csv-bench-") as folder:
-        for kind in ("numeric", "mixed"):
+        for kind in ("numeric", "mixed", "wide"):
             path = Path(folder) / f"{kind}.csv"
             nbytes = write_table(path, kind, size)
             pandas, ours = _best(path, "pandas", repeats), _best(path, "nncore", repeats)
