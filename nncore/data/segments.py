@@ -41,12 +41,16 @@ def workers() -> int:
     return max(1, min(cores, 4))
 
 
-def can_split(text: str, first_line: int) -> bool:
-    """Whether a file whose sample is ``text`` can be cut at ``\n`` bytes: no bare ``\r``
-    line ends, and no quote before the body (line ``first_line``) that could hide a line
-    end from the line count."""
+def can_split(text: str, first_line: int, encoding: str) -> bool:
+    """Whether a file whose sample is ``text`` can be cut at ``\n`` bytes: an encoding
+    that writes ASCII as single bytes (not UTF-16), no bare ``\r`` line ends, and no quote
+    before the body (line ``first_line``) that could hide a line end from the count."""
+    try:
+        ascii_bytes = b"a,\n\r".decode(encoding) == "a,\n\r"
+    except (UnicodeDecodeError, LookupError):
+        ascii_bytes = False
     head = "\n".join(LINE_BREAK.split(text)[:max(first_line - 1, 0)])
-    return "\r" not in text.replace("\r\n", "") and '"' not in head
+    return ascii_bytes and "\r" not in text.replace("\r\n", "") and '"' not in head
 
 
 def data_offset(path: Path, skip_lines: int) -> int:
@@ -78,29 +82,46 @@ def _parse(path: Path, begin: int, end: int, options: dict[str, Any],
         text = f.read(end - begin)
     try:
         return pd.read_csv(io.BytesIO(text), dtype=dtypes or None, **options)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame()
-    except pd.errors.ParserError:
-        return None  # a cut inside a quoted cell, or a ragged row: read serially
+    except (pd.errors.ParserError, pd.errors.EmptyDataError):
+        # a cut inside a quoted cell, a ragged row, or a segment starting with a blank
+        # line (pandas then finds no columns): read serially
+        return None
+
+
+def mixed_columns(pieces: list[pd.DataFrame]) -> list[Any]:
+    """Columns read as numbers in one piece of a table and as text in another.
+
+    Joined, such a column would hold floats beside strings (``1.0`` and ``"1"``, or
+    ``1.5`` for a cell written ``1.50``), unlike the same file read in one piece, where the
+    whole column is text. Pieces where a column is all missing do not count.
+    """
+    mixed = []
+    for column in pieces[0].columns if pieces else ():
+        kinds = {("number" if p[column].dtype.kind in "iuf" else str(p[column].dtype))
+                 for p in pieces if column in p.columns and p[column].notna().any()}
+        if len(kinds) > 1:
+            mixed.append(column)
+    return mixed
 
 
 def _join(frames: list[pd.DataFrame]) -> pd.DataFrame | None:
-    """One frame; categories of a column are united, not turned into strings."""
+    """One frame (categories of a column united), or None when the pieces disagree in a
+    way one read would not: a longer row below the first, numbers beside text."""
     frames = [f for f in frames if f.shape[1]]
     if not frames:
         return pd.DataFrame()
-    if any(f.shape[1] > frames[0].shape[1] for f in frames):
-        return None  # a longer row below the first: the serial read names the line
+    if any(f.shape[1] > frames[0].shape[1] for f in frames) or mixed_columns(frames):
+        return None
     for column in frames[0].columns:
         parts = [f[column] for f in frames if column in f.columns]
-        if len(parts) == len(frames) and all(
+        if len(parts) < len(frames) or not all(
                 isinstance(p.dtype, pd.CategoricalDtype) for p in parts):
-            united = union_categoricals([p.array for p in parts])
-            codes, start = united.codes, 0
+            continue
+        filled = [p.array for p in parts if len(p.cat.categories)]  # (an all-missing piece
+        if filled:                                                   # has no categories)
+            categories = union_categoricals(filled).categories
             for frame, part in zip(frames, parts, strict=True):
-                frame[column] = pd.Categorical.from_codes(
-                    codes[start:start + len(part)], dtype=united.dtype)
-                start += len(part)
+                frame[column] = part.cat.set_categories(categories)
     return pd.concat(frames, ignore_index=True)
 
 

@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from nncore.data import segments
+from nncore.data import hints, segments
 from nncore.data.csvlayout import (
     DELIMITERS,
     MISSING_TOKENS,
@@ -160,36 +160,6 @@ def _csv_options(layout: Layout, encoding: str) -> dict[str, Any]:
             "skipinitialspace": layout.padded}
 
 
-def _any_number(cells: pd.Series) -> bool:
-    return bool(pd.to_numeric(cells.str.strip(), errors="coerce").notna().any())
-
-
-def category_columns(text: str, layout: Layout) -> dict[int, str]:
-    """Columns the sample shows to be few repeated words (categories), to be parsed as
-    pandas categoricals: the parser then hands over codes instead of a Python string per
-    cell, and the schema's factorising pass is nearly free (bench/csv_import.py: a third
-    less time on a table with text columns). Numbers, identifiers and free text are left
-    to the parser's own choice; a sample that does not parse picks nothing."""
-    import io
-
-    options = _csv_options(layout, "utf-8")
-    del options["encoding"]
-    try:
-        sample = pd.read_csv(io.StringIO(text), nrows=2000, **options)
-    except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError):
-        return {}
-    chosen: dict[int, str] = {}
-    for position in np.flatnonzero([dtype.kind not in "iufcmM" for dtype in sample.dtypes]):
-        # (columns parsed as numbers are not categories: on a wide table of numbers this
-        # loop would otherwise cost more than the parse itself)
-        cells = sample.iloc[:-1, position].dropna().astype(str)  # (the last line may be cut)
-        if len(cells) < 20 or _any_number(cells.iloc[:20]) or _any_number(cells):
-            continue  # (the first 20 cells settle most numeric columns quickly)
-        if cells.nunique() <= 0.5 * len(cells):
-            chosen[int(position)] = "category"
-    return chosen
-
-
 def _read_chunks(path: Path, kind: str, layout: Layout, encoding: str,
                  progress: ProgressFn | None, cancel: CancelFn | None,
                  max_rows: int | None, line_bytes: float,
@@ -241,6 +211,11 @@ def _read_chunks(path: Path, kind: str, layout: Layout, encoding: str,
                     progress(min(done / total, 1.0))
                 if cancel is not None and cancel():
                     raise LoadCancelled(f"{path}: loading was cancelled")
+    mixed = segments.mixed_columns(chunks)
+    if mixed:  # numbers in one chunk, text in another: read those columns as text
+        chunks.clear()
+        return _read_chunks(path, kind, layout, encoding, progress, cancel, max_rows,
+                            line_bytes, {**(dtypes or {}), **dict.fromkeys(mixed, "str")})
     if progress is not None:
         progress(1.0)
     if not chunks:
@@ -257,8 +232,10 @@ def _read_text(path: Path, kind: str, delimiter: str | None, header: bool | None
     text, encoding = decode_sample(path, data, encoding)
     layout = detect_layout(path, text, len(data) < SNIFF_BYTES, delimiter, header)
     line_bytes = len(data) / max(data.count(b"\n"), 1)
-    dtypes = category_columns(text, layout)
-    splittable = segments.can_split(text, layout.first_line)
+    options = _csv_options(layout, "utf-8")
+    del options["encoding"]
+    dtypes = hints.category_columns(text, options)
+    splittable = segments.can_split(text, layout.first_line, encoding)
 
     def read(layout: Layout) -> tuple[pd.DataFrame, str]:
         try:
@@ -277,6 +254,9 @@ def _read_text(path: Path, kind: str, delimiter: str | None, header: bool | None
             # Skipping spaces after the delimiter costs the parser a quarter of its time,
             # so it is done only when the sample shows such spaces; a quote after a space
             # further down (1, "a, b") splits wrongly without it: read again skipping them.
+            layout = replace(layout, padded=True)
+            frame, encoding = read(layout)
+        if not layout.padded and hints.quoted_after_space(frame):  # 1, "a": the quotes were kept
             layout = replace(layout, padded=True)
             frame, encoding = read(layout)
     except pd.errors.EmptyDataError:

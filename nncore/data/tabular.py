@@ -174,12 +174,13 @@ def _categories(column: Column, keep: np.ndarray | None, max_levels: int,
         codes = codes[keep]
     counts = np.bincount(codes + 1, minlength=len(uniques) + 1)[1:]  # bin 0: missing
     order = np.argsort(-counts, kind="stable")
+    order = order[counts[order] > 0]  # not levels seen only in rows without a target
     names = [f"{column.name}={uniques[i]}" for i in order]
     if len(names) > max_levels:
         plan.notes.append(f"column {column.name!r}: {len(names)} levels, the "
                           f"{len(names) - max_levels + 1} rarest grouped as 'other'")
         names = [*names[:max_levels - 1], f"{column.name}=other"]
-    output = np.full(len(order) + 1, -1, dtype=np.int32)  # the last entry: code -1
+    output = np.full(len(uniques) + 1, -1, dtype=np.int32)  # the last entry: code -1
     output[order] = np.minimum(np.arange(len(order)), len(names) - 1)
     columns = output[codes]
     return _Block(column, names, columns < 0, codes=columns)
@@ -226,7 +227,8 @@ def _apply_missing(blocks: list[_Block], recipe: Recipe, plan: ImportPlan,
     """Rows to keep (None: all) after the missing-value policy; sets the fill values."""
     missing = np.zeros(n, dtype=bool)
     for block in blocks:
-        missing |= block.missing
+        if block.names:  # (an empty column made categorical has no input to miss)
+            missing |= block.missing
     affected = int(missing.sum())
     policy = recipe.missing
     if policy == "auto":

@@ -7,6 +7,7 @@ the generating arrays), never taken from the loader's own output.
 from __future__ import annotations
 
 import dataclasses
+import gzip
 import io
 import zipfile
 from pathlib import Path
@@ -243,6 +244,21 @@ def test_tied_levels_keep_the_order_they_first_appear_in(write) -> None:
     np.testing.assert_array_equal(data.x[:4, 0], [1, 0, 1, 0])
 
 
+def test_levels_seen_only_in_rows_without_a_target_get_no_column(write) -> None:
+    path = write("a,b,t\nx,0.5,0\ny,1.5,1\nx,2.5,0\ny,3.5,1\nz,4.5,\nx,5.5,1\n")
+    assert load_csv(path).info.feature_names == ("a=x", "a=y", "b")
+    forced = load_csv(write("a,b,t\n1,0.5,0\n2,1.5,1\n1,2.5,0\n2,3.5,1\n7,4.5,\n",
+                            "codes.csv"), kinds={"a": "categorical"})
+    assert forced.info.feature_names == ("a=1", "a=2", "b")
+
+
+def test_an_empty_column_made_categorical_misses_nothing(write) -> None:
+    path = write("a,e,t\n" + "".join(f"{i},,{i % 2}\n" for i in range(60)))
+    data = load_csv(path, kinds={"e": "categorical"}, missing="drop")
+    assert data.info.feature_names == ("a",) and len(data.x) == 60
+    assert not any("missing" in note for note in data.info.notes)
+
+
 def test_integer_codes_read_as_categorical_on_request(write) -> None:
     rows = "".join(f"{i % 3 + 1},{i},{i % 2}\n" for i in range(30))
     data = load_csv(write("pclass,n,y\n" + rows), kinds={"pclass": "categorical"})
@@ -299,7 +315,7 @@ def test_progress_is_reported_and_a_load_can_be_cancelled(write, monkeypatch, ho
     monkeypatch.setattr(table, "WHOLE_READ_BYTES", 0)
     monkeypatch.setattr(segments, "SEGMENT_BYTES", 1000)
     if how == "chunks":  # e.g. a file with bare \r line ends
-        monkeypatch.setattr(segments, "can_split", lambda text, first_line: False)
+        monkeypatch.setattr(segments, "can_split", lambda *args: False)
     rows = "".join(f"{i},{i * 0.5},{i % 2}\n" for i in range(1000))
     path = write("a,b,y\n" + rows)
     seen: list[float] = []
@@ -332,6 +348,78 @@ def test_segments_give_what_one_whole_read_gives(write, monkeypatch) -> None:
     assert "colour=violet" in cut.info.feature_names
     np.testing.assert_array_equal(cut.x, whole.x)
     np.testing.assert_array_equal(cut.y, whole.y)
+
+
+def _cut_small(monkeypatch, segment_bytes: int = 60) -> None:
+    monkeypatch.setattr(table, "WHOLE_READ_BYTES", 0)
+    monkeypatch.setattr(segments, "SEGMENT_BYTES", segment_bytes)
+
+
+def _same_import(a, b) -> None:
+    assert a.info.feature_names == b.info.feature_names
+    assert a.info.class_names == b.info.class_names and a.info.notes == b.info.notes
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(a.y, b.y)
+
+
+def test_blank_and_comment_lines_at_a_cut_lose_no_rows(write, monkeypatch) -> None:
+    lines = [f"{i},{2 * i},{i % 2}" for i in range(60)]
+    for at in range(57, 0, -3):  # a cut every ~50 bytes lands on some of them
+        lines.insert(at, "" if at % 2 else "# note")
+    path = write("a,b,t\n" + "\n".join(lines) + "\n")
+    whole = load_csv(path)
+    _cut_small(monkeypatch, 50)
+    cut = _watched(path)
+    assert len(cut.x) == 60
+    _same_import(cut, whole)
+
+
+def test_a_category_column_empty_in_one_segment(write, monkeypatch) -> None:
+    rows = [f"{i},{i % 2},{'xyz'[i % 3]}" for i in range(40)] + \
+        [f"{i},{i % 2}," for i in range(40, 80)]
+    path = write("a,t,c\n" + "\n".join(rows) + "\n")
+    whole = load_csv(path, target="t")
+    _cut_small(monkeypatch)
+    _same_import(_watched(path, target="t"), whole)
+
+
+@pytest.mark.parametrize("how", ["segments", "gzip chunks"])
+def test_numbers_in_one_part_and_words_in_another_read_as_in_one_piece(write, monkeypatch,
+                                                                       how) -> None:
+    """Read in parts, a column of numbers then words would hold 1.0 beside "1"."""
+    rows = [f"{i}," + ("" if i % 10 == 0 else f"{i % 3 + 1}.50") for i in range(60)] + \
+        [f"{i},{'AB'[i % 2]}" for i in range(60, 120)]
+    text = "a,c\n" + "\n".join(rows) + "\n"
+    whole = load_csv(write(text), task="classification")
+    assert whole.info.class_names == ("1.50", "2.50", "3.50", "A", "B")
+    if how == "segments":
+        _cut_small(monkeypatch, 200)
+        cut = _watched(write(text), task="classification")
+    else:
+        monkeypatch.setattr(table, "CHUNK_ROWS", 25)
+        cut = load_csv(write(gzip.compress(text.encode()), "data.csv.gz"),
+                       task="classification")
+    _same_import(cut, whole)
+
+
+def test_a_utf16_file_is_not_cut_at_newline_bytes(write, monkeypatch) -> None:
+    text = "a,b,t\n" + "".join(f"{i},{'éa'[i % 2]},{i % 2}\n" for i in range(60))
+    path = write(text.encode("utf-16"))
+    whole = load_csv(path, encoding="utf-16")
+    _cut_small(monkeypatch)
+    cut = _watched(path, encoding="utf-16")
+    assert cut.info.feature_names == ("a", "b=é", "b=a")
+    _same_import(cut, whole)
+
+
+def test_a_quote_after_a_space_past_the_sample_is_not_kept(write) -> None:
+    head = "".join(f"{i},{i % 7}.5,{('red', 'blue')[i % 2]},{i % 2}\n" for i in range(30_000))
+    tail = "".join(f'{i}, "{i % 7}.5", "red",{i % 2}\n' for i in range(50))
+    path = write("a,b,c,t\n" + head + tail)
+    assert path.stat().st_size > table.SNIFF_BYTES
+    data = load_csv(path)
+    assert data.info.feature_names == ("a", "b", "c=red", "c=blue")
+    np.testing.assert_array_equal(data.x[-3:, 1], [47 % 7 + 0.5, 48 % 7 + 0.5, 49 % 7 + 0.5])
 
 
 def test_a_cut_inside_a_quoted_line_end_falls_back_to_chunks(write, monkeypatch) -> None:
