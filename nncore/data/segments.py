@@ -7,10 +7,12 @@ pool parse them (pandas' tokeniser and number conversion release the GIL), repor
 progress and checking cancel and the memory limit as segments finish.
 
 Splitting at a line end is wrong when the line end sits inside a quoted cell. Such a
-segment ends inside an open quote, which pandas refuses; any refused segment, or a
-segment wider than the first (the serial reader would have named the line), makes
-``read_segments`` return None, and the caller reads the file chunk by chunk instead,
-which also gives the messages their right line numbers.
+segment ends inside an open quote, which pandas refuses. Any refused segment (also one
+starting with a blank line, where pandas finds no columns), a segment wider than the
+first (the serial reader would have named the line), or a column of numbers in one
+segment and words in another (``mixed_columns``) makes ``read_segments`` return None, and
+the caller reads the file chunk by chunk instead, which also gives the messages their
+right line numbers and reads mixed columns again as text.
 """
 
 from __future__ import annotations
