@@ -41,7 +41,9 @@ class Column:
     """One column: its kind as detected and the values decoded for encoding.
 
     ``numbers`` holds float64 values (NaN where missing or not a number) for numeric
-    columns, ``strings`` the stripped text (a categorical series, NaN where missing) for
+    columns, or the parser's int64 values for a column of whole numbers without a hole
+    (not copied: on a wide table of integers a float64 copy of every column doubled the
+    memory), ``strings`` the stripped text (a categorical series, NaN where missing) for
     the others.
     """
 
@@ -90,9 +92,10 @@ def _numeric_kind(name: str, values: np.ndarray, n_missing: int) -> str:
 
 
 def _numeric_column(name: str, position: int, series: pd.Series) -> Column:
-    if series.dtype == np.float64:  # the parser's own array, NaN where missing: no copy
-        values = series.to_numpy()
-    else:
+    if series.dtype == np.float64 or (isinstance(series.dtype, np.dtype)
+                                      and series.dtype.kind in "iu"):
+        values = series.to_numpy()  # the parser's own array (NaN where missing): no copy
+    else:  # booleans, pandas' nullable types
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     missing = np.isnan(values)
     n_missing = int(missing.sum())

@@ -140,8 +140,10 @@ class _Block:
             out = x[:, first + k]
             if rows is None:
                 out[:] = self.numbers[:, k]
-            else:  # the kept rows straight into x's column, no temporary
+            elif self.numbers.dtype.kind == "f":  # the kept rows straight into x's column
                 np.compress(rows, self.numbers[:, k], out=out)
+            else:  # (compress will not cast integers into a float32 out)
+                out[:] = np.compress(rows, self.numbers[:, k])
             if self.fill is not None:
                 out[self.missing] = self.fill[k]
 

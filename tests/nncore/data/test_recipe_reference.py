@@ -45,6 +45,9 @@ def _write_table(path: Path, seed: int) -> tuple[int, bool]:
     for cells in columns:
         for i in np.flatnonzero(rng.random(n) < hole_rate):
             cells[i] = HOLES[int(rng.integers(0, len(HOLES)))]
+    # whole numbers without a hole: the parser's int64 array is used as it is
+    columns.insert(0, [str(v) for v in rng.integers(-500, 500, size=n)])
+    n_numeric += 1
     if rng.integers(0, 2):
         target = [str(int(v)) for v in rng.integers(0, 3, size=n)]
     else:
@@ -52,7 +55,8 @@ def _write_table(path: Path, seed: int) -> tuple[int, bool]:
     for i in np.flatnonzero(rng.random(n) < 0.05):
         target[i] = "NA"
     columns.append(target)
-    names = [f"n{j}" for j in range(n_numeric)] + [f"c{j}" for j in range(n_text)] + ["y"]
+    names = ["k"] + [f"n{j}" for j in range(n_numeric - 1)] + [f"c{j}" for j in range(n_text)] \
+        + ["y"]
     separator = ", " if padded else ","
     lines = [separator.join(names)] + [separator.join(row) for row in zip(*columns, strict=True)]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
